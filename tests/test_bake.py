@@ -1,0 +1,77 @@
+"""Every supported combination of answers bakes into a clean project."""
+
+import re
+import subprocess
+
+import pytest
+
+from .conftest import EXAMPLE_APPS, VENV_BIN, every_combination
+
+COMBINATIONS = list(every_combination())
+PLACEHOLDER = re.compile(r"cookiecutter\.")
+
+
+def combination_id(answers):
+    apps = "".join(name[4] if answers[name] else "-" for name in EXAMPLE_APPS)
+    return f"{answers['database']}-{answers['aws_credentials']}-{answers['deploy_target']}-{apps}"
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS, ids=combination_id)
+def test_combination_bakes_without_placeholders_and_ruff_clean(bake, answers):
+    project = bake(**answers)
+    leftovers = [
+        str(path.relative_to(project))
+        for path in project.rglob("*")
+        if path.is_file() and path.suffix not in {".png", ".ico"} and PLACEHOLDER.search(path.read_text(errors="ignore"))
+    ]
+    assert leftovers == []
+    ruff = subprocess.run(
+        [VENV_BIN / "ruff", "check", "--no-cache", "."], cwd=project, capture_output=True, text=True
+    )
+    assert ruff.returncode == 0, ruff.stdout
+    fmt = subprocess.run(
+        [VENV_BIN / "ruff", "format", "--check", "--no-cache", "."], cwd=project, capture_output=True, text=True
+    )
+    assert fmt.returncode == 0, fmt.stdout
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS, ids=combination_id)
+def test_unchosen_example_apps_leave_nothing_behind(bake, answers):
+    project = bake(**answers)
+    slug = project.name
+    for answer in EXAMPLE_APPS:
+        app = answer.removeprefix("use_")
+        present = (project / slug / app).is_dir()
+        assert present == answers[answer]
+        if not answers[answer]:
+            mentions = [
+                str(path.relative_to(project))
+                for path in project.rglob("*.py")
+                if re.search(rf"\b{slug}\.{app}\b|\bfrom \.{app}\b|\b{app}\.urls\b", path.read_text())
+            ]
+            assert mentions == []
+            assert not list(project.glob(f"tests/**/*{app}*"))
+
+
+def test_env_file_has_a_fresh_secret_and_is_gitignored(bake):
+    first, second = bake(), bake(project_name="Other Site")
+    secrets = []
+    for project in (first, second):
+        env = dict(
+            line.split("=", 1) for line in (project / ".env").read_text().splitlines() if "=" in line and not line.startswith("#")
+        )
+        assert len(env["DJANGO_SECRET_KEY"]) >= 50
+        secrets.append(env["DJANGO_SECRET_KEY"])
+        assert ".env" in (project / ".gitignore").read_text().splitlines()
+        assert "change-me" in (project / ".env.example").read_text()
+    assert secrets[0] != secrets[1]
+
+
+def test_slug_is_derived_from_the_project_name(bake):
+    assert bake(project_name="Acme Live-Chat").name == "acme_live_chat"
+
+
+def test_postgresql_answer_points_database_url_at_postgresql(bake):
+    project = bake(database="postgresql")
+    assert "DATABASE_URL=postgres://" in (project / ".env").read_text()
+    assert "psycopg" in (project / "pyproject.toml").read_text()

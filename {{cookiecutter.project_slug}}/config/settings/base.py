@@ -1,0 +1,131 @@
+"""Settings shared by every environment."""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+APPS_DIR = BASE_DIR / "{{ cookiecutter.project_slug }}"
+
+env = environ.Env()
+# A developer's .env fills in what the real environment does not set.
+env.read_env(BASE_DIR / ".env")
+
+PROJECT_NAME = "{{ cookiecutter.project_name }}"
+# The site answers on www.<domain>; API Gateway carries the sockets on ws.<domain>.
+DOMAIN_NAME = env("DOMAIN_NAME", default="{{ cookiecutter.domain_name }}")
+SITE_HOST = env("SITE_HOST", default=f"www.{DOMAIN_NAME}")
+WEBSOCKET_HOST = env("WEBSOCKET_HOST", default=f"ws.{DOMAIN_NAME}")
+
+# Required in production (production.py insists); .env provides one locally.
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[SITE_HOST])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_aws_api_gateway_websockets",
+    "{{ cookiecutter.project_slug }}.users",
+    "{{ cookiecutter.project_slug }}.localdev",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [APPS_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "{{ cookiecutter.project_slug }}.context_processors.site",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "users.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "{{ cookiecutter.timezone }}"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [APPS_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# The WebSocket token endpoint reads the CSRF cookie from JavaScript.
+CSRF_COOKIE_HTTPONLY = False
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# AWS: region first from AWS_GATEWAY_REGION_NAME, then AWS_REGION_NAME. Credentials
+# come from AWS_IAM_PROFILE, then AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, then the
+# environment or the instance/task role. Never write keys into this file.
+AWS_GATEWAY_REGION_NAME = env("AWS_GATEWAY_REGION_NAME", default="{{ cookiecutter.aws_region }}")
+AWS_IAM_PROFILE = env("AWS_IAM_PROFILE", default=None)
+AWS_ACCESS_KEY_ID = env("AWS_ACCESS_KEY_ID", default=None)
+AWS_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY", default=None)
+AWS_ACCOUNT_ID = env("AWS_ACCOUNT_ID", default="{{ cookiecutter.aws_account_id }}")
+
+# Defaults for every WebSocketView; a view's class attribute wins over these.
+WEBSOCKETS = {
+    "TOKEN_EXPIRY_SECONDS": env.int("WEBSOCKET_TOKEN_EXPIRY_SECONDS", default=60),
+    "RATE_LIMIT_MAX_ATTEMPTS": env.int("WEBSOCKET_RATE_LIMIT_MAX_ATTEMPTS", default=20),
+    "RATE_LIMIT_WINDOW_MINUTES": env.int("WEBSOCKET_RATE_LIMIT_WINDOW_MINUTES", default=5),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django_aws_api_gateway_websockets": {"level": env("WEBSOCKETS_LOG_LEVEL", default="INFO")},
+    },
+}

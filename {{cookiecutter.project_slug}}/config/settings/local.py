@@ -1,0 +1,26 @@
+"""Settings for ``make dev``: a laptop, with the local API Gateway instead of AWS."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+INSTALLED_APPS = ["whitenoise.runserver_nostatic", *INSTALLED_APPS]  # noqa: F405
+
+# The local API Gateway (`manage.py localgateway`) plays AWS on this port: its
+# control plane answers the provisioning code, its data plane holds the sockets and
+# calls Django back on DJANGO_PORT.
+DJANGO_PORT = env.int("DJANGO_PORT", default=8000)
+LOCAL_GATEWAY_PORT = env.int("LOCAL_GATEWAY_PORT", default=8001)
+AWS_ENDPOINT_URL_APIGATEWAYV2 = f"http://127.0.0.1:{LOCAL_GATEWAY_PORT}"
+# The local gateway accepts any signature; boto3 still needs something to sign with.
+AWS_ACCESS_KEY_ID = env("AWS_ACCESS_KEY_ID", default="local-gateway")
+AWS_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY", default="local-gateway")
+AWS_IAM_PROFILE = None
+
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

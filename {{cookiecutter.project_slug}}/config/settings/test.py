@@ -1,0 +1,22 @@
+"""Settings for the test suite: SQLite unless DATABASE_URL points elsewhere."""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, env
+
+SECRET_KEY = "test-only-not-secret"  # noqa: S105
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'test.sqlite3'}")}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tests never reach AWS: region is fixed and credentials are dummies.
+AWS_GATEWAY_REGION_NAME = "{{ cookiecutter.aws_region }}"
+AWS_IAM_PROFILE = None
+AWS_ACCESS_KEY_ID = "test-key-id"
+AWS_SECRET_ACCESS_KEY = "test-secret-key"  # noqa: S105
+# Serve static files from the apps' folders, as in development: no collectstatic.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("{{ cookiecutter.project_slug }}.users.urls")),
+    path("websockets/", include("django_aws_api_gateway_websockets.urls")),
+]

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class WebSocketsConfig(AppConfig):
+    name = "django_aws_api_gateway_websockets"
+    label = "django_aws_api_gateway_websockets"
+    verbose_name = "Django AWS API Gateway WebSockets"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,60 @@
+"""Where the app's tunable values come from.
+
+Three layers, most specific first: a class attribute set on a view subclass, then
+the project's ``WEBSOCKETS`` settings dictionary, then the documented default.
+Values are read when used, so ``override_settings`` in tests takes effect.
+"""
+
+from django.conf import settings
+
+DEFAULTS = {
+    # Connections
+    "USE_WS_TOKEN": True,
+    "RATE_LIMIT_ENABLED": True,
+    "RATE_LIMIT_MAX_ATTEMPTS": 20,
+    "RATE_LIMIT_WINDOW_MINUTES": 5,
+    "MAX_BODY_SIZE": 128 * 1024,
+    "MAX_CHANNEL_NAME_LENGTH": 191,
+    "CHANNEL_NAME_PATTERN": r"^[A-Za-z0-9_-]+$",
+    # Tokens
+    "TOKEN_EXPIRY_SECONDS": 60,
+    "TOKEN_RATE_LIMIT_MAX": 30,
+    "TOKEN_RATE_LIMIT_WINDOW_MINUTES": 5,
+    # A token only opens a socket for the browser session that asked for it.
+    "TOKEN_SESSION_BINDING": True,
+    # Sending through the management API
+    "SEND_CONCURRENCY": 100,
+    "SEND_TIMEOUT_SECONDS": 10.0,
+    "SEND_THROTTLE_RETRIES": 5,
+    "SEND_THROTTLE_BASE_DELAY_SECONDS": 0.05,
+    # Clean-up: API Gateway closes every connection after two hours.
+    "MAX_CONNECTION_SECONDS": 2 * 60 * 60,
+    "DISCONNECTED_SESSION_RETENTION_DAYS": 7,
+    "RATE_LIMIT_RETENTION_HOURS": 24,
+}
+
+
+def ws_setting(name):
+    """The project's ``WEBSOCKETS[name]``, else the documented default."""
+    overrides = getattr(settings, "WEBSOCKETS", None) or {}
+    if name in overrides:
+        return overrides[name]
+    return DEFAULTS[name]
+
+
+class ViewSetting:
+    """A class attribute that reads ``WEBSOCKETS`` until a subclass sets a value.
+
+    ``WebSocketView.RATE_LIMIT_MAX_ATTEMPTS`` reads as 20 (or the project's
+    setting); ``class MyView(WebSocketView): RATE_LIMIT_MAX_ATTEMPTS = 40`` replaces
+    the descriptor with a plain value, which then wins.
+    """
+
+    def __init__(self, name):
+        self.name = name
+
+    def __set_name__(self, owner, attribute):
+        self.name = self.name or attribute
+
+    def __get__(self, instance, owner=None):
+        return ws_setting(self.name)

@@ -1,0 +1,41 @@
+"""The project skeleton: pages, login and logout, static files, the token endpoint."""
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_page_renders_with_navigation_and_login_link(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    assert b"Log in" in response.content
+
+
+def test_login_with_password_then_logout(client, user, password):
+    response = client.post(reverse("login"), {"username": user.username, "password": password})
+    assert response.status_code == 302
+    assert client.get(reverse("home")).context["user"] == user
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert not client.get(reverse("home")).context["user"].is_authenticated
+
+
+def test_wrong_password_is_refused(client, user):
+    response = client.post(reverse("login"), {"username": user.username, "password": "wrong"})
+    assert response.status_code == 200
+    assert not response.context["user"].is_authenticated
+
+
+def test_token_endpoint_needs_a_logged_in_session(client):
+    response = client.post(reverse("websocket_token"))
+    assert response.status_code == 401
+
+
+def test_token_endpoint_hands_out_a_single_use_token(logged_in_client):
+    response = logged_in_client.post(reverse("websocket_token"))
+    assert response.status_code == 200
+    body = response.json()
+    assert len(body["token"]) >= 40
+    assert body["expires_in"] > 0
+    assert logged_in_client.post(reverse("websocket_token")).json()["token"] != body["token"]
