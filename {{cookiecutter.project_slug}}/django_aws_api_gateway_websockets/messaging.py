@@ -1,0 +1,192 @@
+"""Sending to connections: unicast, multicast, broadcast, and every connection of a user.
+
+``WebSocketSession.send_message`` and ``WebSocketSession.objects.filter(...).send_message``
+end here. A send:
+
+1. serialises the payload once, and refuses one over API Gateway's 128 KB limit
+   before anything leaves (``PayloadTooLarge``);
+2. reads the connected sessions' ids and endpoints in one query;
+3. posts to each API Gateway's management endpoint concurrently (bounded), retrying
+   throttled posts with backoff (``transport``);
+4. marks every connection that API Gateway reports gone as disconnected, in one
+   UPDATE, and returns a :class:`SendReport`.
+"""
+
+import json
+import logging
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import QuerySet
+
+from . import aws
+from .conf import ws_setting
+from .sigv4 import RequestSigner
+from .transport import SendOptions, post_to_connections
+
+logger = logging.getLogger(__name__)
+
+MAX_PAYLOAD_BYTES = 128 * 1024
+
+
+class PayloadTooLarge(ValueError):
+    """The encoded payload is over API Gateway's 128 KB message limit."""
+
+
+@dataclass
+class SendReport:
+    """What happened to one send: who got it, who is gone, and who failed and why."""
+
+    delivered: list = field(default_factory=list)
+    gone: list = field(default_factory=list)
+    failed: dict = field(default_factory=dict)
+
+    @property
+    def ok(self):
+        return not self.gone and not self.failed
+
+    @property
+    def attempted(self):
+        return len(self.delivered) + len(self.gone) + len(self.failed)
+
+    def __bool__(self):
+        return self.ok
+
+
+@dataclass(frozen=True)
+class Target:
+    connection_id: str
+    endpoint: str
+    channel_name: str
+    user_id: object
+
+
+def encode_payload(payload):
+    """The JSON bytes API Gateway will carry; raises PayloadTooLarge over 128 KB."""
+    data = json.dumps(payload, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False).encode()
+    if len(data) > MAX_PAYLOAD_BYTES:
+        raise PayloadTooLarge(
+            f"The message is {len(data)} bytes once encoded; API Gateway carries at most {MAX_PAYLOAD_BYTES}."
+        )
+    return data
+
+
+def send_to_sessions(sessions, payload):
+    """Send ``payload`` to every connected session in ``sessions`` (a queryset or an
+    iterable of ``WebSocketSession``). Returns a :class:`SendReport`."""
+    data = encode_payload(payload)
+    targets = _targets(sessions)
+    if not targets:
+        return SendReport()
+    if _captures:
+        return _capture(targets, payload)
+
+    report = SendReport()
+    by_endpoint = defaultdict(list)
+    for target in targets:
+        if target.endpoint:
+            by_endpoint[target.endpoint].append(target.connection_id)
+        else:
+            report.failed[target.connection_id] = "its API Gateway has no endpoint yet (create the API first)"
+    if by_endpoint:
+        signer = RequestSigner(aws.get_frozen_credentials(), aws.get_region())
+        options = SendOptions(
+            concurrency=max(1, int(ws_setting("SEND_CONCURRENCY"))),
+            timeout_seconds=float(ws_setting("SEND_TIMEOUT_SECONDS")),
+            throttle_retries=int(ws_setting("SEND_THROTTLE_RETRIES")),
+            throttle_base_delay=float(ws_setting("SEND_THROTTLE_BASE_DELAY_SECONDS")),
+        )
+        for endpoint, connection_ids in by_endpoint.items():
+            batch = post_to_connections(endpoint, connection_ids, data, signer, options)
+            report.delivered.extend(batch.delivered)
+            report.gone.extend(batch.gone)
+            report.failed.update(batch.failed)
+
+    if report.gone:
+        _mark_gone(report.gone)
+    for connection_id, reason in report.failed.items():
+        logger.warning("Message to connection %s not delivered: %s", connection_id, reason)
+    return report
+
+
+def send_to_user(user, payload):
+    """Send ``payload`` to every open connection of ``user``, whatever its channel."""
+    from .models import WebSocketSession
+
+    return send_to_sessions(WebSocketSession.objects.filter(user=user), payload)
+
+
+def _targets(sessions):
+    from .models import ApiGateway
+
+    if isinstance(sessions, QuerySet):
+        rows = sessions.filter(connected=True).values_list(
+            "connection_id", "api_gateway__api_endpoint", "api_gateway__stage_name", "channel_name", "user_id"
+        )
+        return [
+            Target(connection_id, _endpoint(api_endpoint, stage), channel, user_id)
+            for connection_id, api_endpoint, stage, channel, user_id in rows
+        ]
+    sessions = [session for session in sessions if session.connected]
+    # Use API Gateways already loaded on the sessions; fetch the rest in one query.
+    gateways = {
+        session.api_gateway_id: session.api_gateway
+        for session in sessions
+        if session._state.fields_cache.get("api_gateway") is not None
+    }
+    missing = {session.api_gateway_id for session in sessions} - gateways.keys()
+    if missing:
+        gateways.update(ApiGateway.objects.only("api_endpoint", "stage_name").in_bulk(missing))
+    targets = []
+    for session in sessions:
+        gateway = gateways.get(session.api_gateway_id)
+        endpoint = _endpoint(gateway.api_endpoint, gateway.stage_name) if gateway else ""
+        targets.append(Target(session.connection_id, endpoint, session.channel_name, session.user_id))
+    return targets
+
+
+def _endpoint(api_endpoint, stage_name):
+    return aws.management_endpoint(api_endpoint, stage_name or "production") if api_endpoint else ""
+
+
+def _mark_gone(connection_ids):
+    from .models import WebSocketSession
+
+    WebSocketSession.objects.filter(connection_id__in=connection_ids).update(connected=False)
+    logger.info("Marked %d gone connection(s) disconnected", len(connection_ids))
+
+
+# Capturing sends in tests (see ``testing.capture_messages``): while a capture is
+# active, sends from any thread are recorded instead of posted.
+_captures = []
+_captures_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class CapturedMessage:
+    connection_id: str
+    channel_name: str
+    user_id: object
+    payload: dict
+
+
+def _capture(targets, payload):
+    decoded = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    with _captures_lock:
+        for capture in _captures:
+            capture.extend(CapturedMessage(t.connection_id, t.channel_name, t.user_id, decoded) for t in targets)
+    return SendReport(delivered=[target.connection_id for target in targets])
+
+
+def start_capture():
+    capture = []
+    with _captures_lock:
+        _captures.append(capture)
+    return capture
+
+
+def stop_capture(capture):
+    with _captures_lock:
+        _captures.remove(capture)

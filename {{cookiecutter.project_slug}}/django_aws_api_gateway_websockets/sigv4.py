@@ -1,0 +1,80 @@
+"""AWS Signature Version 4 for management API calls, computed once per send.
+
+botocore signs a ``post_to_connection`` in about a millisecond of CPU, which caps a
+multicast near a thousand messages a second. A multicast sends the same bytes to
+many connection ids, so the payload hash and the signing key are computed once and
+each request only hashes its small canonical request. The output is byte-for-byte
+what botocore's ``SigV4Auth`` produces (the tests compare the two).
+"""
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from urllib.parse import quote, urlsplit
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+SERVICE = "execute-api"
+
+
+def _hmac(key, message):
+    return hmac.new(key, message.encode(), hashlib.sha256).digest()
+
+
+class RequestSigner:
+    """Signs requests to one endpoint with one set of frozen credentials."""
+
+    def __init__(self, credentials, region, service=SERVICE):
+        self.access_key = credentials.access_key
+        self.secret_key = credentials.secret_key
+        self.token = credentials.token
+        self.region = region
+        self.service = service
+        self._keys = {}
+
+    def _signing_key(self, date_stamp):
+        key = self._keys.get(date_stamp)
+        if key is None:
+            key = _hmac(f"AWS4{self.secret_key}".encode(), date_stamp)
+            for part in (self.region, self.service, "aws4_request"):
+                key = _hmac(key, part)
+            self._keys = {date_stamp: key}
+        return key
+
+    def headers(self, method, url, payload_hash, now=None):
+        """The headers that authenticate ``method url`` with a body of ``payload_hash``.
+
+        ``url`` is the request URL as sent (path already percent-encoded once).
+        """
+        now = now or datetime.now(UTC)
+        amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+        date_stamp = amz_date[:8]
+        parts = urlsplit(url)
+        host = parts.netloc
+        # Every service but S3 encodes the (already encoded) path once more.
+        canonical_uri = quote(parts.path or "/", safe="/~")
+        signed = {"host": host, "x-amz-date": amz_date}
+        if self.token:
+            signed["x-amz-security-token"] = self.token
+        names = sorted(signed)
+        canonical_headers = "".join(f"{name}:{signed[name]}\n" for name in names)
+        signed_headers = ";".join(names)
+        canonical_request = "\n".join(
+            [method, canonical_uri, parts.query, canonical_headers, signed_headers, payload_hash]
+        )
+        scope = f"{date_stamp}/{self.region}/{self.service}/aws4_request"
+        string_to_sign = "\n".join([ALGORITHM, amz_date, scope, hashlib.sha256(canonical_request.encode()).hexdigest()])
+        signature = hmac.new(self._signing_key(date_stamp), string_to_sign.encode(), hashlib.sha256).hexdigest()
+        headers = {
+            "X-Amz-Date": amz_date,
+            "Authorization": (
+                f"{ALGORITHM} Credential={self.access_key}/{scope}, "
+                f"SignedHeaders={signed_headers}, Signature={signature}"
+            ),
+        }
+        if self.token:
+            headers["X-Amz-Security-Token"] = self.token
+        return headers
+
+
+def payload_sha256(data):
+    return hashlib.sha256(data).hexdigest()
