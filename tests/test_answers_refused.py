@@ -31,7 +31,9 @@ BAD_ANSWERS = [
 ]
 
 
-@pytest.mark.parametrize(("answers", "name", "rule"), BAD_ANSWERS, ids=[f"{n}={list(a.values())[0]}" for a, n, _ in BAD_ANSWERS])
+@pytest.mark.parametrize(
+    ("answers", "name", "rule"), BAD_ANSWERS, ids=[f"{n}={list(a.values())[0]}" for a, n, _ in BAD_ANSWERS]
+)
 def test_bad_answer_is_refused_with_one_line_and_nothing_written(tmp_path, answers, name, rule):
     extra = [f"{key}={value}" for key, value in answers.items()]
     completed = subprocess.run(
@@ -49,7 +51,12 @@ def test_bad_answer_is_refused_with_one_line_and_nothing_written(tmp_path, answe
 
 @pytest.mark.parametrize(
     "answers",
-    [{"aws_account_id": ""}, {"aws_account_id": "123456789012"}, {"aws_region": "us-gov-west-1"}, {"domain_name": "a-b.co.uk"}],
+    [
+        {"aws_account_id": ""},
+        {"aws_account_id": "123456789012"},
+        {"aws_region": "us-gov-west-1"},
+        {"domain_name": "a-b.co.uk"},
+    ],
 )
 def test_good_edge_answers_are_accepted(bake, answers):
     assert (bake(**answers) / "manage.py").exists()

@@ -22,12 +22,12 @@ def test_combination_bakes_without_placeholders_and_ruff_clean(bake, answers):
     leftovers = [
         str(path.relative_to(project))
         for path in project.rglob("*")
-        if path.is_file() and path.suffix not in {".png", ".ico"} and PLACEHOLDER.search(path.read_text(errors="ignore"))
+        if path.is_file()
+        and path.suffix not in {".png", ".ico"}
+        and PLACEHOLDER.search(path.read_text(errors="ignore"))
     ]
     assert leftovers == []
-    ruff = subprocess.run(
-        [VENV_BIN / "ruff", "check", "--no-cache", "."], cwd=project, capture_output=True, text=True
-    )
+    ruff = subprocess.run([VENV_BIN / "ruff", "check", "--no-cache", "."], cwd=project, capture_output=True, text=True)
     assert ruff.returncode == 0, ruff.stdout
     fmt = subprocess.run(
         [VENV_BIN / "ruff", "format", "--check", "--no-cache", "."], cwd=project, capture_output=True, text=True
@@ -58,7 +58,9 @@ def test_env_file_has_a_fresh_secret_and_is_gitignored(bake):
     secrets = []
     for project in (first, second):
         env = dict(
-            line.split("=", 1) for line in (project / ".env").read_text().splitlines() if "=" in line and not line.startswith("#")
+            line.split("=", 1)
+            for line in (project / ".env").read_text().splitlines()
+            if "=" in line and not line.startswith("#")
         )
         assert len(env["DJANGO_SECRET_KEY"]) >= 50
         secrets.append(env["DJANGO_SECRET_KEY"])
@@ -75,3 +77,18 @@ def test_postgresql_answer_points_database_url_at_postgresql(bake):
     project = bake(database="postgresql")
     assert "DATABASE_URL=postgres://" in (project / ".env").read_text()
     assert "psycopg" in (project / "pyproject.toml").read_text()
+
+
+def test_generated_ci_workflow_is_valid_and_runs_the_readme_test_command(bake):
+    import yaml
+
+    project = bake()
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
+    steps = workflow["jobs"]["test"]["steps"]
+    commands = [step.get("run", "") for step in steps]
+    assert any(command.strip() == "make test" for command in commands)
+    assert "make test" in (project / "README.md").read_text()
+    services = workflow["jobs"]["test"]["services"]
+    assert services["postgres"]["image"].startswith("postgres")
+    pre_commit = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
+    assert {hook["id"] for repo in pre_commit["repos"] for hook in repo["hooks"]} >= {"ruff", "ruff-format"}
