@@ -45,24 +45,26 @@ class RequestSigner:
 
         ``url`` is the request URL as sent (path already percent-encoded once).
         """
+        parts = urlsplit(url)
+        return self.headers_for(
+            method, parts.netloc, quote(parts.path or "/", safe="/~"), parts.query, payload_hash, now
+        )
+
+    def headers_for(self, method, host, canonical_uri, query, payload_hash, now=None):
+        """Like :meth:`headers`, for callers that already hold the canonical URI
+        (every service but S3 percent-encodes the sent path once more)."""
         now = now or datetime.now(UTC)
         amz_date = now.strftime("%Y%m%dT%H%M%SZ")
         date_stamp = amz_date[:8]
-        parts = urlsplit(url)
-        host = parts.netloc
-        # Every service but S3 encodes the (already encoded) path once more.
-        canonical_uri = quote(parts.path or "/", safe="/~")
-        signed = {"host": host, "x-amz-date": amz_date}
         if self.token:
-            signed["x-amz-security-token"] = self.token
-        names = sorted(signed)
-        canonical_headers = "".join(f"{name}:{signed[name]}\n" for name in names)
-        signed_headers = ";".join(names)
-        canonical_request = "\n".join(
-            [method, canonical_uri, parts.query, canonical_headers, signed_headers, payload_hash]
-        )
+            canonical_headers = f"host:{host}\nx-amz-date:{amz_date}\nx-amz-security-token:{self.token}\n"
+            signed_headers = "host;x-amz-date;x-amz-security-token"
+        else:
+            canonical_headers = f"host:{host}\nx-amz-date:{amz_date}\n"
+            signed_headers = "host;x-amz-date"
+        canonical_request = f"{method}\n{canonical_uri}\n{query}\n{canonical_headers}\n{signed_headers}\n{payload_hash}"
         scope = f"{date_stamp}/{self.region}/{self.service}/aws4_request"
-        string_to_sign = "\n".join([ALGORITHM, amz_date, scope, hashlib.sha256(canonical_request.encode()).hexdigest()])
+        string_to_sign = f"{ALGORITHM}\n{amz_date}\n{scope}\n{hashlib.sha256(canonical_request.encode()).hexdigest()}"
         signature = hmac.new(self._signing_key(date_stamp), string_to_sign.encode(), hashlib.sha256).hexdigest()
         headers = {
             "X-Amz-Date": amz_date,

@@ -13,7 +13,7 @@ import os
 import random
 import threading
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 from yarl import URL
@@ -104,36 +104,58 @@ def post_to_connections(endpoint, connection_ids, data, signer, options):
     return worker.run(_post_all(worker, endpoint, connection_ids, data, signer, options))
 
 
+class _Endpoint:
+    """The parts of one management endpoint's URLs that every post shares."""
+
+    def __init__(self, endpoint):
+        parts = urlsplit(endpoint.rstrip("/"))
+        self.host = parts.netloc
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.path = f"{parts.path}/@connections/"
+        self.canonical_path = quote(self.path, safe="/~")
+
+    def url_and_canonical_uri(self, connection_id):
+        encoded_id = quote(connection_id, safe="")
+        # encoded=True: send the path exactly as signed (aiohttp would turn %3D back into =).
+        url = URL(f"{self.origin}{self.path}{encoded_id}", encoded=True)
+        return url, self.canonical_path + quote(encoded_id, safe="~")
+
+
 async def _post_all(worker, endpoint, connection_ids, data, signer, options):
     session = await worker.get_session(options.concurrency)
+    target = _Endpoint(endpoint)
     payload_hash = payload_sha256(data)
     timeout = aiohttp.ClientTimeout(total=options.timeout_seconds)
-    semaphore = asyncio.Semaphore(options.concurrency)
     result = BatchResult()
+    pending = iter(connection_ids)
 
-    async def post_one(connection_id):
-        url = connection_url(endpoint, connection_id)
-        async with semaphore:
-            outcome = await _post_with_retries(session, url, data, signer, payload_hash, timeout, options)
-        if outcome is None:
-            result.delivered.append(connection_id)
-        elif outcome == "gone":
-            result.gone.append(connection_id)
-        else:
-            result.failed[connection_id] = outcome
+    # A fixed set of workers pulls from one iterator: concurrency stays bounded
+    # without a task (and a semaphore wait) per connection.
+    async def work():
+        for connection_id in pending:
+            url, canonical_uri = target.url_and_canonical_uri(connection_id)
+            outcome = await _post_with_retries(
+                session, url, target.host, canonical_uri, data, signer, payload_hash, timeout, options
+            )
+            if outcome is None:
+                result.delivered.append(connection_id)
+            elif outcome == "gone":
+                result.gone.append(connection_id)
+            else:
+                result.failed[connection_id] = outcome
 
-    await asyncio.gather(*(post_one(connection_id) for connection_id in connection_ids))
+    workers = min(options.concurrency, len(connection_ids))
+    await asyncio.gather(*(work() for _ in range(workers)))
     return result
 
 
-async def _post_with_retries(session, url, data, signer, payload_hash, timeout, options):
+async def _post_with_retries(session, url, host, canonical_uri, data, signer, payload_hash, timeout, options):
     """None when delivered, "gone" for GoneException, else a short failure reason."""
     attempt = 0
     while True:
-        headers = signer.headers("POST", url, payload_hash)
+        headers = signer.headers_for("POST", host, canonical_uri, "", payload_hash)
         try:
-            # encoded=True: send the path exactly as signed (aiohttp would turn %3D back into =).
-            async with session.post(URL(url, encoded=True), data=data, headers=headers, timeout=timeout) as response:
+            async with session.post(url, data=data, headers=headers, timeout=timeout) as response:
                 status = response.status
                 if status < 300:
                     return None
