@@ -2,9 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from {{ cookiecutter.project_slug }}.websocket import SiteWebSocketView
+
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("{{ cookiecutter.project_slug }}.users.urls")),
     path("websockets/", include("django_aws_api_gateway_websockets.urls")),
+    # API Gateway's integrations call ws/connect, ws/disconnect and ws/default.
+    path("ws/<slug:route>", SiteWebSocketView.as_view(), name="websocket"),
 ]

@@ -1,0 +1,131 @@
+"""Is this HTTP request a well-formed call from API Gateway?
+
+API Gateway calls Django over plain HTTP for ``$connect``, every message and
+``$disconnect``. The checks here need no database: the required headers are present,
+single-valued headers were not sent twice, nothing is oversized, the connection id
+and API id look like AWS's, the User-Agent is the one API Gateway sets, and a
+message body is a JSON object. Whether the API id belongs to a registered
+``ApiGateway`` is decided by the view, against the database.
+"""
+
+import ipaddress
+import json
+import re
+
+from django.core.exceptions import RequestDataTooBig
+
+from .rejections import Rejection, bad_request, forbidden
+
+# AWS connection ids are 16 characters of base64 ending in '='; allow any base64 or
+# base64url text up to the length of the session column.
+CONNECTION_ID_PATTERN = re.compile(r"[A-Za-z0-9+/=_-]{1,128}")
+API_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+MAX_HEADER_VALUE_LENGTH = 2048
+# Headers that carry exactly one value. A comma means that two copies were sent and
+# a server merged them ("a,b"), which API Gateway never does. (A browser's own
+# User-Agent may hold commas, and on $connect it may reach us, so it is not listed:
+# message and disconnect routes compare it exactly instead.)
+SINGLE_VALUE_HEADERS = frozenset(
+    {
+        "host",
+        "x-amzn-apigateway-api-id",
+        "connectionid",
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "origin",
+    }
+)
+
+
+def header_value(request, name):
+    """The value of header ``name`` (None when absent), refusing oversized and
+    duplicated values."""
+    value = request.headers.get(name)
+    if value is None:
+        return None
+    if len(value) > MAX_HEADER_VALUE_LENGTH:
+        raise bad_request("header too large", f"header {name} is {len(value)} characters long")
+    if name.lower() in SINGLE_VALUE_HEADERS and "," in value:
+        raise bad_request("duplicated header", f"header {name} was sent more than once: {value[:200]!r}")
+    return value
+
+
+def check_required_headers(request, names):
+    """Every header in ``names`` is present, non-empty, single and of sane size."""
+    missing = [name for name in names if not request.headers.get(name)]
+    if missing:
+        raise bad_request("missing required headers", f"missing headers: {', '.join(missing)}")
+    for name in names:
+        header_value(request, name)
+
+
+def connection_id_of(request):
+    """The connection id that API Gateway maps into the ``Connectionid`` header."""
+    value = header_value(request, "Connectionid") or ""
+    if not CONNECTION_ID_PATTERN.fullmatch(value):
+        raise bad_request("invalid connection id", f"connection id {value[:200]!r} is not AWS-shaped")
+    return value
+
+
+def api_id_of(request):
+    """The calling API's id, from ``X-Amzn-Apigateway-Api-Id``."""
+    value = header_value(request, "X-Amzn-Apigateway-Api-Id") or ""
+    if not API_ID_PATTERN.fullmatch(value):
+        raise bad_request("invalid API id", f"API id {value[:200]!r} is malformed")
+    return value
+
+
+def check_user_agent(request, prefix, api_id):
+    """API Gateway sends ``User-Agent: <prefix><api id>`` on message and disconnect routes."""
+    expected = f"{prefix}{api_id}"
+    actual = request.headers.get("User-Agent", "")
+    if actual != expected:
+        raise forbidden("request not from API Gateway", f"User-Agent {actual[:200]!r} is not {expected!r}")
+
+
+def client_ip(request):
+    """The client's address: the last ``X-Forwarded-For`` entry (the one API Gateway
+    appended), else the peer address."""
+    forwarded = request.headers.get("X-Forwarded-For")
+    candidate = forwarded.split(",")[-1].strip() if forwarded else request.META.get("REMOTE_ADDR", "")
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        raise bad_request(
+            "invalid client address", f"no client address in X-Forwarded-For {str(forwarded)[:200]!r}"
+        ) from None
+
+
+def read_body(request, max_size):
+    """The raw body, refused with 413 when it is larger than ``max_size`` bytes."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    try:
+        declared_size = int(declared)
+    except ValueError:
+        raise bad_request("invalid content length", f"Content-Length {declared[:50]!r}") from None
+    too_large = Rejection(413, "request body too large", f"body of {declared_size} bytes is over {max_size}")
+    if declared_size > max_size:
+        raise too_large
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise too_large from None
+    if len(body) > max_size:
+        raise Rejection(413, "request body too large", f"body of {len(body)} bytes is over {max_size}")
+    return body
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_message(body):
+    """A message body: UTF-8 text holding one JSON object."""
+    reason = "message must be a JSON object"
+    try:
+        data = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise bad_request(reason, f"body is not UTF-8 JSON: {str(error)[:200]}") from None
+    if not isinstance(data, dict):
+        raise bad_request(reason, f"body is a JSON {type(data).__name__}, not an object")
+    return data

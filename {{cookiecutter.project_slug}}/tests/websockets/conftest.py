@@ -1,0 +1,125 @@
+"""Fixtures for the WebSocket view tests: a registered API Gateway, test clients that
+play API Gateway, and a snapshot of every row a request could change."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from django_aws_api_gateway_websockets.models import (
+    ApiGateway,
+    ConnectionRateLimit,
+    WebSocketSession,
+    WebSocketToken,
+)
+from django_aws_api_gateway_websockets.testing import WebSocketTestClient, capture_messages
+
+API_ID = "abc123defg"
+OTHER_API_ID = "zyx987wvut"
+
+
+def make_api_gateway(api_id=API_ID, **fields):
+    defaults = {
+        "api_name": f"Test API {api_id}",
+        "default_channel_name": "lobby",
+        "target_base_endpoint": "https://testserver/ws/",
+        "api_id": api_id,
+        "api_endpoint": f"wss://{api_id}.execute-api.eu-west-1.amazonaws.com",
+        "api_created": True,
+    }
+    return ApiGateway.objects.create(**{**defaults, **fields})
+
+
+@pytest.fixture
+def api_gateway(db):
+    return make_api_gateway()
+
+
+@pytest.fixture
+def other_api_gateway(db):
+    return make_api_gateway(OTHER_API_ID)
+
+
+@pytest.fixture
+def ws(api_gateway, logged_in_client):
+    """API Gateway in front of the project's SiteWebSocketView, for a logged-in browser."""
+    return WebSocketTestClient(api_gateway, logged_in_client)
+
+
+@pytest.fixture
+def make_ws(api_gateway, client):
+    """``make_ws(base_path, browser=None, **options)``: a WebSocketTestClient whose
+    requests go to the test view under ``base_path``."""
+
+    def make(base_path="/ws/", browser=None, gateway=None, **options):
+        return WebSocketTestClient(gateway or api_gateway, browser or client, base_path=base_path, **options)
+
+    return make
+
+
+@pytest.fixture
+def connected_ws(ws):
+    """``ws`` with an open connection on channel "general"."""
+    response = ws.connect(channel="general", token=ws.fetch_token())
+    assert response.status_code == 200, response.content
+    return ws
+
+
+def grant(user, *codenames):
+    """Give ``user`` the permissions ``users.<codename>`` (and forget cached ones)."""
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="users", codename__in=codenames))
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(cache, None)
+
+
+def snapshot():
+    """Every row a WebSocket request may create or change."""
+    return {
+        "sessions": sorted(
+            WebSocketSession.objects.values_list(
+                "connection_id", "connected", "request_count", "updated_on", "channel_name", "user_id"
+            )
+        ),
+        "tokens": sorted(WebSocketToken.objects.values_list("pk", "used")),
+        "attempts": sorted(ConnectionRateLimit.objects.values_list("pk", "successful")),
+    }
+
+
+def assert_refused(response, status, reason=None):
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"error"}
+    if reason is not None:
+        assert body["error"] == reason
+
+
+@pytest.fixture
+def unchanged(db):
+    """``with unchanged(): ...`` asserts that nothing in the database changed."""
+
+    class Unchanged:
+        def __enter__(self):
+            self.before = snapshot()
+
+        def __exit__(self, *exc):
+            if exc[0] is None:
+                assert snapshot() == self.before
+
+    return Unchanged
+
+
+@pytest.fixture
+def sent():
+    """Messages sent through API Gateway's management API while the test runs
+    (recorded, not posted)."""
+    with capture_messages() as capture:
+        yield capture
+
+
+def backdate_sessions(queryset, **delta):
+    """Move the sessions' timestamps ``delta`` (timedelta arguments) into the past."""
+    past = timedelta(**delta)
+    for session in queryset:
+        WebSocketSession.objects.filter(pk=session.pk).update(
+            created_on=session.created_on - past, updated_on=session.updated_on - past
+        )

@@ -1,0 +1,19 @@
+"""004 Settings: "Subdomain example"."""
+
+ALLOWED_HOSTS = [
+    "www.example.com",
+]
+
+CSRF_TRUSTED_ORIGINS = [
+    "https://www.example.com",
+    "https://ws.example.com",
+]
+
+CSRF_COOKIE_DOMAIN = ".example.com"
+SESSION_COOKIE_DOMAIN = ".example.com"
+
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SAMESITE = "Lax"
+
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_SECURE = True
