@@ -1,7 +1,8 @@
 """Admin for every model. Tokens and connection attempts are read-only records."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from . import provisioning
 from .models import ApiGateway, ApiGatewayAdditionalRoute, ConnectionRateLimit, WebSocketSession, WebSocketToken
 
 
@@ -27,6 +28,29 @@ class ApiGatewayAdmin(admin.ModelAdmin):
         "updated_on",
     ]
     inlines = [ApiGatewayAdditionalRouteInline]
+    actions = ["create_api_gateway", "create_custom_domain", "sync_api_gateway"]
+
+    @admin.action(description="Create API Gateway", permissions=["change"])
+    def create_api_gateway(self, request, queryset):
+        self._provision_each(request, queryset, provisioning.create_api)
+
+    @admin.action(description="Create Custom Domain record for the API", permissions=["change"])
+    def create_custom_domain(self, request, queryset):
+        self._provision_each(request, queryset, provisioning.create_custom_domain)
+
+    @admin.action(description="Sync API Gateway with AWS", permissions=["change"])
+    def sync_api_gateway(self, request, queryset):
+        self._provision_each(request, queryset, provisioning.sync)
+
+    def _provision_each(self, request, queryset, provision):
+        """Run ``provision`` per record; report each outcome as one admin message."""
+        for api_gateway in queryset.order_by("pk"):
+            try:
+                report = provision(api_gateway)
+            except provisioning.ProvisioningError as exc:
+                self.message_user(request, f"{api_gateway}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"{api_gateway}: {report.summary()}", messages.SUCCESS)
 
 
 @admin.register(ApiGatewayAdditionalRoute)

@@ -6,3 +6,8 @@ class WebSocketsConfig(AppConfig):
     label = "django_aws_api_gateway_websockets"
     verbose_name = "Django AWS API Gateway WebSockets"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # checks: system checks of the views' configuration; signals: keep created
+        # APIs in step with edits of their records.
+        from . import checks, signals  # noqa: F401

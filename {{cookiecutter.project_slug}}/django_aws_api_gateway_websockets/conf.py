@@ -27,6 +27,8 @@ DEFAULTS = {
     "SEND_TIMEOUT_SECONDS": 10.0,
     "SEND_THROTTLE_RETRIES": 5,
     "SEND_THROTTLE_BASE_DELAY_SECONDS": 0.05,
+    # Provisioning: saving a route or the target endpoint of a created API syncs AWS.
+    "AUTO_SYNC_API_GATEWAY": True,
     # Clean-up: API Gateway closes every connection after two hours.
     "MAX_CONNECTION_SECONDS": 2 * 60 * 60,
     "DISCONNECTED_SESSION_RETENTION_DAYS": 7,

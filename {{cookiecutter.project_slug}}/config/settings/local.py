@@ -1,7 +1,7 @@
 """Settings for ``make dev``: a laptop, with the local API Gateway instead of AWS."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import BASE_DIR, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
@@ -13,6 +13,10 @@ INSTALLED_APPS = ["whitenoise.runserver_nostatic", *INSTALLED_APPS]  # noqa: F40
 DJANGO_PORT = env.int("DJANGO_PORT", default=8000)
 LOCAL_GATEWAY_PORT = env.int("LOCAL_GATEWAY_PORT", default=8001)
 AWS_ENDPOINT_URL_APIGATEWAYV2 = f"http://127.0.0.1:{LOCAL_GATEWAY_PORT}"
+# createCustomDomain's Route 53 alias record goes to the gateway's small Route 53 too.
+AWS_ENDPOINT_URL_ROUTE53 = f"http://127.0.0.1:{LOCAL_GATEWAY_PORT}"
+# Where the local gateway keeps its APIs between runs of `make dev` (so ids stay put).
+LOCAL_GATEWAY_STATE_FILE = env("LOCAL_GATEWAY_STATE_FILE", default=str(BASE_DIR / ".localgateway-state.json"))
 # The local gateway accepts any signature; boto3 still needs something to sign with.
 AWS_ACCESS_KEY_ID = env("AWS_ACCESS_KEY_ID", default="local-gateway")
 AWS_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY", default="local-gateway")

@@ -12,7 +12,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# Tests never reach AWS: region is fixed and credentials are dummies.
+# Tests never reach AWS: a test that wants the automatic sync turns it back on.
+WEBSOCKETS = {**WEBSOCKETS, "AUTO_SYNC_API_GATEWAY": False}  # noqa: F405
+# Region fixed and dummy credentials.
 AWS_GATEWAY_REGION_NAME = "{{ cookiecutter.aws_region }}"
 AWS_IAM_PROFILE = None
 AWS_ACCESS_KEY_ID = "test-key-id"

@@ -1,0 +1,57 @@
+"""What every handler of one gateway shares: state, limits, open sockets, HTTP client."""
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from .config import GatewayConfig
+from .connections import ConnectionRegistry
+from .faults import FaultInjector
+from .integration import new_client_session
+from .state import GatewayState
+
+logger = logging.getLogger(__name__)
+
+
+class Gateway:
+    """The running gateway: one per aiohttp application."""
+
+    def __init__(self, config=None, state=None):
+        self.config = config or GatewayConfig()
+        self.state = state or GatewayState(self.config.state_file)
+        self.connections = ConnectionRegistry()
+        self.faults = FaultInjector()
+        self.http = None
+        # Background work (message and $disconnect calls) kept so it is not lost.
+        self.tasks = set()
+
+    def spawn(self, coroutine):
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def start(self, app):
+        self.http = new_client_session()
+
+    async def close_all_connections(self, app):
+        """Gateway shutdown: close every socket (each then gets its $disconnect)."""
+        connections = self.connections.all()
+        if connections:
+            logger.info("Closing %d open connection(s) for shutdown", len(connections))
+        await asyncio.gather(
+            *(connection.close(1001, "Going away") for connection in connections), return_exceptions=True
+        )
+
+    async def stop(self, app):
+        pending = [task for task in self.tasks if not task.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=self.config.disconnect_timeout_seconds)
+        for task in pending:
+            task.cancel()
+        if self.http is not None:
+            await self.http.close()
+
+
+GATEWAY = web.AppKey("gateway", Gateway)

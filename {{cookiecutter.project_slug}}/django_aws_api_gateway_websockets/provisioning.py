@@ -1,0 +1,437 @@
+"""Create, and keep in step, the AWS side of an :class:`~.models.ApiGateway` record.
+
+Three entry points, used by the admin actions, the management commands, the
+signals and ``make dev`` alike:
+
+* :func:`create_api` - create the WebSocket API if the record has none yet, then
+  :func:`sync` it. Safe to run again after any failure: the API id is saved the
+  moment AWS returns it, so a re-run continues instead of creating a second API.
+* :func:`sync` - make AWS match the record: one HTTP_PROXY integration and route per
+  route key (``$connect``, ``$disconnect``, ``$default`` and each
+  :class:`~.models.ApiGatewayAdditionalRoute`), the stage, and one deployment when
+  something changed. Running it twice changes nothing the second time.
+* :func:`create_custom_domain` - the custom domain name, its API mapping and, with a
+  hosted zone id, the Route 53 alias record.
+
+Every failure is raised as :class:`ProvisioningError` with one readable line (the
+AWS error code and message); nothing is marked created or deployed that was not.
+
+How ``sync`` knows whether the stage is up to date: each deployment it makes is
+described with a fingerprint of the routes it deploys. When the stage's current
+deployment carries the fingerprint of what the record wants, and nothing had to be
+changed, no deployment is made. A run that changed routes but failed to deploy is
+therefore completed by the next run.
+"""
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.core.exceptions import ImproperlyConfigured
+
+from . import aws
+from .models import ApiGateway
+
+logger = logging.getLogger(__name__)
+
+INTEGRATION_TIMEOUT_MS = 29_000
+# API Gateway puts the connection id into this header of every integration request.
+CONNECTION_ID_MAPPING = {"integration.request.header.connectionId": "context.connectionId"}
+# Routes whose integration answer goes back to the client (two-way routes).
+TWO_WAY_EXPRESSION = "$default"
+DEPLOYMENT_MARK = "django_aws_api_gateway_websockets sync"
+BUILT_IN_ROUTES = (("$connect", "connect", False), ("$disconnect", "disconnect", False), ("$default", "default", True))
+
+
+class ProvisioningError(Exception):
+    """AWS refused, or could not be reached; ``str()`` is a one-line reason."""
+
+
+@dataclass
+class ProvisioningReport:
+    """What one provisioning run did, in words."""
+
+    api_gateway: str
+    actions: list = field(default_factory=list)
+    deployment_id: str = ""
+
+    @property
+    def changed(self):
+        return bool(self.actions)
+
+    def add(self, action):
+        logger.info("%s: %s", self.api_gateway, action)
+        self.actions.append(action)
+
+    def summary(self):
+        return "; ".join(self.actions) if self.actions else "already up to date, nothing changed"
+
+
+@dataclass(frozen=True)
+class DesiredRoute:
+    """A route as the record wants it in AWS."""
+
+    route_key: str
+    integration_uri: str
+    two_way: bool
+
+    def integration_parameters(self):
+        return {
+            "IntegrationType": "HTTP_PROXY",
+            "IntegrationMethod": "POST",
+            "IntegrationUri": self.integration_uri,
+            "RequestParameters": dict(CONNECTION_ID_MAPPING),
+            "TimeoutInMillis": INTEGRATION_TIMEOUT_MS,
+        }
+
+
+def desired_routes(api_gateway):
+    """Route key -> :class:`DesiredRoute` for the record and its additional routes."""
+    wanted = {
+        key: DesiredRoute(key, api_gateway.integration_url_for(suffix), two_way)
+        for key, suffix, two_way in BUILT_IN_ROUTES
+    }
+    for route in api_gateway.additional_routes.order_by("route_key"):
+        wanted[route.route_key] = DesiredRoute(route.route_key, route.integration_url, True)
+    return wanted
+
+
+def fingerprint(api_gateway, routes):
+    """A short digest of everything a deployment of this record contains."""
+    material = {
+        "routeSelectionExpression": api_gateway.route_selection_expression,
+        "routes": {
+            key: [route.integration_uri, route.two_way, INTEGRATION_TIMEOUT_MS, CONNECTION_ID_MAPPING]
+            for key, route in sorted(routes.items())
+        },
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:20]
+
+
+class _Aws:
+    """A boto3 client whose failures become :class:`ProvisioningError`."""
+
+    def __init__(self, service):
+        try:
+            self.client = aws.get_client(service)
+        except (ImproperlyConfigured, BotoCoreError) as exc:
+            raise ProvisioningError(f"AWS is not configured: {exc}") from exc
+
+    def call(self, operation, missing_ok=False, **params):
+        """Call ``operation`` (e.g. ``"CreateApi"``); None if ``missing_ok`` and not found."""
+        method = getattr(self.client, _snake_case(operation))
+        try:
+            return method(**params)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code = error.get("Code", "Unknown")
+            if missing_ok and code in ("NotFoundException", "NoSuchHostedZone"):
+                return None
+            message = error.get("Message") or str(exc)
+            raise ProvisioningError(f"{operation} failed: {code}: {message}") from exc
+        except BotoCoreError as exc:
+            raise ProvisioningError(f"{operation} failed: {exc}") from exc
+
+    def everything(self, operation, **params):
+        """All items of a paginated Get* operation."""
+        items, token = [], None
+        while True:
+            page = self.call(operation, **params, **({"NextToken": token} if token else {}))
+            items.extend(page.get("Items", []))
+            token = page.get("NextToken")
+            if not token:
+                return items
+
+
+def _snake_case(name):
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def _save(api_gateway, **fields):
+    """Store ``fields`` on the record without save() (so no signal reacts to it)."""
+    for name, value in fields.items():
+        setattr(api_gateway, name, value)
+    ApiGateway.objects.filter(pk=api_gateway.pk).update(**fields)
+
+
+# -- create and sync ------------------------------------------------------------------
+
+
+def create_api(api_gateway):
+    """Create the WebSocket API for ``api_gateway`` if needed, then sync and deploy it."""
+    api_gateway.refresh_from_db()
+    report = ProvisioningReport(str(api_gateway))
+    apigateway = _Aws("apigatewayv2")
+    if api_gateway.api_id and apigateway.call("GetApi", missing_ok=True, ApiId=api_gateway.api_id) is None:
+        report.add(f"API {api_gateway.api_id} no longer exists in AWS; creating a new one")
+        _save(api_gateway, api_id="", api_endpoint="", api_created=False)
+        api_gateway.additional_routes.update(deployed=False)
+    if not api_gateway.api_id:
+        params = {
+            "Name": api_gateway.api_name,
+            "ProtocolType": "WEBSOCKET",
+            "RouteSelectionExpression": api_gateway.route_selection_expression,
+            "ApiKeySelectionExpression": api_gateway.api_key_selection_expression,
+        }
+        if api_gateway.api_description:
+            params["Description"] = api_gateway.api_description
+        if isinstance(api_gateway.tags, dict) and api_gateway.tags:
+            params["Tags"] = {str(k): str(v) for k, v in api_gateway.tags.items()}
+        api = apigateway.call("CreateApi", **params)
+        # Saved at once: a failure further down must never lead to a second API.
+        _save(api_gateway, api_id=api["ApiId"], api_endpoint=api["ApiEndpoint"])
+        report.add(f"created API {api['ApiId']} ({api['ApiEndpoint']})")
+    _sync(api_gateway, apigateway, report)
+    return report
+
+
+def sync(api_gateway):
+    """Bring AWS in line with the record and its additional routes (idempotent)."""
+    api_gateway.refresh_from_db()
+    if not api_gateway.api_id:
+        raise ProvisioningError(f"{api_gateway} has no API in AWS yet: run 'Create API Gateway' first")
+    report = ProvisioningReport(str(api_gateway))
+    _sync(api_gateway, _Aws("apigatewayv2"), report)
+    return report
+
+
+def _sync(api_gateway, apigateway, report):
+    api_id = api_gateway.api_id
+    api = apigateway.call("GetApi", missing_ok=True, ApiId=api_id)
+    if api is None:
+        raise ProvisioningError(f"API {api_id} no longer exists in AWS: run 'Create API Gateway' to create a new one")
+    _sync_api_settings(api_gateway, apigateway, api, report)
+    wanted = desired_routes(api_gateway)
+    routes_changed = _sync_routes(api_gateway, apigateway, wanted, report)
+    stage = _sync_stage(api_gateway, apigateway, report)
+
+    mark = f"{DEPLOYMENT_MARK} {fingerprint(api_gateway, wanted)}"
+    deployed_mark = ""
+    if stage.get("DeploymentId"):
+        current = apigateway.call("GetDeployment", missing_ok=True, ApiId=api_id, DeploymentId=stage["DeploymentId"])
+        deployed_mark = (current or {}).get("Description", "")
+    if routes_changed or deployed_mark != mark:
+        deployment = apigateway.call(
+            "CreateDeployment", ApiId=api_id, StageName=api_gateway.stage_name, Description=mark
+        )
+        report.deployment_id = deployment["DeploymentId"]
+        report.add(f"deployed to stage {api_gateway.stage_name} ({deployment['DeploymentId']})")
+    # Only now is everything live: mark it so.
+    api_gateway.additional_routes.filter(route_key__in=list(wanted), deployed=False).update(deployed=True)
+    if not api_gateway.api_created:
+        _save(api_gateway, api_created=True)
+
+
+def _sync_api_settings(api_gateway, apigateway, api, report):
+    if api.get("ApiEndpoint") and api["ApiEndpoint"] != api_gateway.api_endpoint:
+        _save(api_gateway, api_endpoint=api["ApiEndpoint"])
+    wanted = {
+        "Name": api_gateway.api_name,
+        "Description": api_gateway.api_description,
+        "RouteSelectionExpression": api_gateway.route_selection_expression,
+        "ApiKeySelectionExpression": api_gateway.api_key_selection_expression,
+    }
+    changes = {member: value for member, value in wanted.items() if api.get(member, "") != value}
+    if changes:
+        apigateway.call("UpdateApi", ApiId=api_gateway.api_id, **changes)
+        report.add(f"updated API settings ({', '.join(sorted(changes))})")
+
+
+def _integration_differs(integration, desired):
+    wanted = desired.integration_parameters()
+    return any(integration.get(member) != value for member, value in wanted.items())
+
+
+def _sync_routes(api_gateway, apigateway, wanted, report):
+    """Create, update and delete routes and integrations; True if anything changed."""
+    api_id = api_gateway.api_id
+    existing_routes = {route["RouteKey"]: route for route in apigateway.everything("GetRoutes", ApiId=api_id)}
+    integrations = {i["IntegrationId"]: i for i in apigateway.everything("GetIntegrations", ApiId=api_id)}
+    changes_before = len(report.actions)
+
+    def targets():
+        return [route.get("Target", "") for route in existing_routes.values()]
+
+    for key, desired in wanted.items():
+        route = existing_routes.get(key)
+        if route is None:
+            integration = apigateway.call("CreateIntegration", ApiId=api_id, **desired.integration_parameters())
+            integrations[integration["IntegrationId"]] = integration
+            params = {"RouteKey": key, "Target": f"integrations/{integration['IntegrationId']}"}
+            if desired.two_way:
+                params["RouteResponseSelectionExpression"] = TWO_WAY_EXPRESSION
+            route = apigateway.call("CreateRoute", ApiId=api_id, **params)
+            existing_routes[key] = route
+            report.add(f"created route {key} -> {desired.integration_uri}")
+        else:
+            _repair_route(apigateway, api_id, route, desired, integrations, targets(), report)
+        if desired.two_way:
+            _ensure_route_response(apigateway, api_id, route, report)
+
+    for key, route in list(existing_routes.items()):
+        if key.startswith("$") or key in wanted:
+            continue
+        apigateway.call("DeleteRoute", ApiId=api_id, RouteId=route["RouteId"])
+        del existing_routes[key]
+        report.add(f"deleted route {key}")
+        target = route.get("Target", "")
+        if target.startswith("integrations/") and target not in targets():
+            integration_id = target.split("/", 1)[1]
+            if integration_id in integrations:
+                apigateway.call("DeleteIntegration", ApiId=api_id, IntegrationId=integration_id)
+                report.add(f"deleted the integration of route {key}")
+    return len(report.actions) > changes_before
+
+
+def _repair_route(apigateway, api_id, route, desired, integrations, all_targets, report):
+    key = desired.route_key
+    target = route.get("Target", "")
+    integration_id = target.split("/", 1)[1] if target.startswith("integrations/") else ""
+    integration = integrations.get(integration_id)
+    updates = {}
+    if integration is None or (_integration_differs(integration, desired) and all_targets.count(target) > 1):
+        # No usable integration, or one shared with other routes: give this route its own.
+        integration = apigateway.call("CreateIntegration", ApiId=api_id, **desired.integration_parameters())
+        integrations[integration["IntegrationId"]] = integration
+        updates["Target"] = f"integrations/{integration['IntegrationId']}"
+        report.add(f"gave route {key} a new integration -> {desired.integration_uri}")
+    elif _integration_differs(integration, desired):
+        updated = apigateway.call(
+            "UpdateIntegration", ApiId=api_id, IntegrationId=integration_id, **desired.integration_parameters()
+        )
+        integrations[integration_id] = updated
+        report.add(f"updated the integration of route {key} -> {desired.integration_uri}")
+    if desired.two_way and route.get("RouteResponseSelectionExpression") != TWO_WAY_EXPRESSION:
+        updates["RouteResponseSelectionExpression"] = TWO_WAY_EXPRESSION
+    if updates:
+        route.update(apigateway.call("UpdateRoute", ApiId=api_id, RouteId=route["RouteId"], **updates))
+        if "RouteResponseSelectionExpression" in updates:
+            report.add(f"made route {key} two-way")
+
+
+def _ensure_route_response(apigateway, api_id, route, report):
+    responses = apigateway.everything("GetRouteResponses", ApiId=api_id, RouteId=route["RouteId"])
+    if not any(response.get("RouteResponseKey") == "$default" for response in responses):
+        apigateway.call("CreateRouteResponse", ApiId=api_id, RouteId=route["RouteId"], RouteResponseKey="$default")
+        report.add(f"added the $default route response of {route['RouteKey']}")
+
+
+def _sync_stage(api_gateway, apigateway, report):
+    api_id, name = api_gateway.api_id, api_gateway.stage_name
+    stages = {stage["StageName"]: stage for stage in apigateway.everything("GetStages", ApiId=api_id)}
+    stage = stages.get(name)
+    if stage is None:
+        params = {"ApiId": api_id, "StageName": name}
+        if api_gateway.stage_description:
+            params["Description"] = api_gateway.stage_description
+        stage = apigateway.call("CreateStage", **params)
+        report.add(f"created stage {name}")
+    elif stage.get("Description", "") != api_gateway.stage_description:
+        stage = apigateway.call("UpdateStage", ApiId=api_id, StageName=name, Description=api_gateway.stage_description)
+        report.add(f"updated the description of stage {name}")
+    return stage
+
+
+# -- custom domain -----------------------------------------------------------------------
+
+
+def create_custom_domain(api_gateway):
+    """Create the custom domain, map it to the stage and (optionally) point DNS at it."""
+    api_gateway.refresh_from_db()
+    missing = []
+    if not (api_gateway.api_id and api_gateway.api_created):
+        missing.append("the API (run 'Create API Gateway' first)")
+    if not api_gateway.domain_name:
+        missing.append("a domain name")
+    if not api_gateway.certificate_arn:
+        missing.append("a certificate ARN")
+    if missing:
+        raise ProvisioningError(f"Cannot create the custom domain of {api_gateway}: it needs {', '.join(missing)}")
+
+    report = ProvisioningReport(str(api_gateway))
+    apigateway = _Aws("apigatewayv2")
+    domain_name = api_gateway.domain_name.lower().rstrip(".")
+    domain = apigateway.call("GetDomainName", missing_ok=True, DomainName=domain_name)
+    if domain is None:
+        domain = apigateway.call(
+            "CreateDomainName",
+            DomainName=domain_name,
+            DomainNameConfigurations=[
+                {
+                    "CertificateArn": api_gateway.certificate_arn,
+                    "EndpointType": "REGIONAL",
+                    "SecurityPolicy": "TLS_1_2",
+                }
+            ],
+        )
+        report.add(f"created custom domain {domain_name}")
+    configuration = domain["DomainNameConfigurations"][0]
+
+    mappings = apigateway.everything("GetApiMappings", DomainName=domain_name)
+    mapping = next((m for m in mappings if not m.get("ApiMappingKey")), None)
+    if mapping is not None and (mapping["ApiId"] != api_gateway.api_id or mapping["Stage"] != api_gateway.stage_name):
+        raise ProvisioningError(
+            f"{domain_name} is already mapped to API {mapping['ApiId']} stage {mapping['Stage']}; "
+            "remove that mapping in AWS first"
+        )
+    if mapping is None:
+        mapping = apigateway.call(
+            "CreateApiMapping", DomainName=domain_name, ApiId=api_gateway.api_id, Stage=api_gateway.stage_name
+        )
+        report.add(f"mapped {domain_name} to stage {api_gateway.stage_name}")
+    _save(
+        api_gateway,
+        api_gateway_domain_name=configuration["ApiGatewayDomainName"],
+        api_mapping_id=mapping["ApiMappingId"],
+        custom_domain_created=True,
+    )
+    if api_gateway.hosted_zone_id:
+        _point_dns_at(api_gateway, domain_name, configuration, report)
+    else:
+        report.add(
+            f"no hosted zone id: point {domain_name} at {configuration['ApiGatewayDomainName']} in your DNS yourself"
+        )
+    return report
+
+
+def _point_dns_at(api_gateway, domain_name, configuration, report):
+    """UPSERT an alias A record for the domain in the user's Route 53 zone.
+
+    The alias names API Gateway's own zone (``hostedZoneId`` of the domain
+    configuration); the user's zone is only where the record lives.
+    """
+    route53 = _Aws("route53")
+    zone_id = api_gateway.hosted_zone_id.strip().removeprefix("/hostedzone/")
+    route53.call(
+        "ChangeResourceRecordSets",
+        HostedZoneId=zone_id,
+        ChangeBatch={
+            "Comment": f"WebSocket custom domain of {api_gateway.api_name}",
+            "Changes": [
+                {
+                    "Action": "UPSERT",
+                    "ResourceRecordSet": {
+                        "Name": domain_name,
+                        "Type": "A",
+                        "AliasTarget": {
+                            "HostedZoneId": configuration["HostedZoneId"],
+                            "DNSName": configuration["ApiGatewayDomainName"],
+                            "EvaluateTargetHealth": False,
+                        },
+                    },
+                }
+            ],
+        },
+    )
+    report.add(f"pointed {domain_name} at {configuration['ApiGatewayDomainName']} (Route 53 zone {zone_id})")
+
+
+__all__ = [
+    "ProvisioningError",
+    "ProvisioningReport",
+    "create_api",
+    "create_custom_domain",
+    "sync",
+]

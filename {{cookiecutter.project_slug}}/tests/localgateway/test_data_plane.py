@@ -1,0 +1,490 @@
+"""The data plane: what the integration receives, route selection, answers, limits."""
+
+import asyncio
+import contextlib
+import json
+import re
+
+import aiohttp
+import pytest
+
+from .support import RawWebSocket, control_client, deploy_websocket_api, run, start_gateway
+
+CONNECTION_ID = re.compile(r"^[A-Za-z0-9]{15}=$")
+
+
+async def _open(gateway, query="", **kwargs):
+    session = aiohttp.ClientSession()
+    try:
+        websocket = await session.ws_connect(gateway.websocket_url("production") + query, **kwargs)
+    except BaseException:
+        await session.close()
+        raise
+    return session, websocket
+
+
+async def _receive_text(websocket):
+    message = await websocket.receive(timeout=10)
+    assert message.type == aiohttp.WSMsgType.TEXT, message
+    return message.data
+
+
+def test_connect_forwards_aws_headers_the_handshake_and_the_query_string(gateway, integration, api_id):
+    async def scenario():
+        session, websocket = await _open(
+            gateway,
+            "?channel=room-1&ws_token=abc",
+            headers={"Cookie": "sessionid=s3cret", "Origin": "http://127.0.0.1:8000"},
+        )
+        await websocket.close()
+        await session.close()
+
+    run(scenario())
+    [connect] = integration.requests_to("/ws/connect")
+    headers = connect.headers
+    assert connect.method == "POST"
+    assert connect.query_string == "channel=room-1&ws_token=abc"
+    assert connect.body == ""
+    assert headers["User-Agent"] == f"AmazonAPIGateway_{api_id}"
+    assert headers["X-Amzn-Apigateway-Api-Id"] == api_id
+    assert re.fullmatch(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24}", headers["X-Amzn-Trace-Id"])
+    assert headers["X-Forwarded-For"] == "127.0.0.1"
+    assert headers["X-Forwarded-Port"] == str(gateway.port)
+    assert headers["X-Forwarded-Proto"] == "http"
+    assert headers["Host"] == f"127.0.0.1:{integration.port}"
+    assert CONNECTION_ID.match(headers["connectionId"])
+    assert headers["Sec-WebSocket-Version"] == "13"
+    assert headers["Sec-WebSocket-Key"]
+    assert headers["Cookie"] == "sessionid=s3cret"
+    assert headers["Origin"] == "http://127.0.0.1:8000"
+    assert headers["Content-Length"] == "0"
+
+
+def test_messages_and_disconnect_carry_the_connection_id_and_raw_body(gateway, integration, api_id):
+    text = '{"action": "nothing-special",\r\n "n": 1}'
+
+    async def scenario():
+        session, websocket = await _open(gateway, "?channel=x")
+        await websocket.send_str(text)
+        assert await _receive_text(websocket) == f"default got {text}"
+        await websocket.close()
+        await session.close()
+
+    run(scenario())
+    connection_id = integration.requests_to("/ws/connect")[0].headers["connectionId"]
+    [message] = integration.requests_to("/ws/default")
+    [disconnect] = integration.wait_for("/ws/disconnect")
+    assert message.body == text
+    assert message.query_string == ""
+    for request in (message, disconnect):
+        assert request.headers["connectionId"] == connection_id
+        assert request.headers["User-Agent"] == f"AmazonAPIGateway_{api_id}"
+        assert request.headers["X-Amzn-Apigateway-Api-Id"] == api_id
+        assert "Cookie" not in request.headers
+        assert "Sec-WebSocket-Key" not in request.headers
+    assert disconnect.body == ""
+
+
+@pytest.mark.parametrize("status", [401, 403, 429, 500])
+def test_a_refused_connect_fails_the_handshake_with_that_status(gateway, integration, api_id, status):
+    integration.respond("/ws/connect", status=status, body="nope")
+
+    async def scenario():
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await _open(gateway)
+        return refused.value.status
+
+    assert run(scenario()) == status
+    assert gateway.call(lambda: len(gateway.gateway.connections)) == 0
+    assert integration.requests_to("/ws/disconnect") == []
+
+
+def test_route_selection_by_action_with_fallbacks_to_default(gateway, integration, api_id):
+    messages = [
+        ('{"action": "chat", "text": "hi"}', "chat"),
+        ('{"action": "unknown"}', "default"),
+        ('{"no_action": true}', "default"),
+        ("plain text, not JSON", "default"),
+        ('{"action": "$connect"}', "default"),
+        ("[1, 2, 3]", "default"),
+    ]
+
+    async def scenario():
+        session, websocket = await _open(gateway)
+        replies = []
+        for text, _ in messages:
+            await websocket.send_str(text)
+            replies.append(await _receive_text(websocket))
+        await websocket.close()
+        await session.close()
+        return replies
+
+    replies = run(scenario())
+    assert replies == [f"{route} got {text}" for text, route in messages]
+
+
+def test_template_selection_expression(integration):
+    with start_gateway() as gateway:
+        control = control_client(gateway)
+        integration.respond("/ws/join", body="joined")
+        integration.respond("/ws/default", body="default")
+        deploy_websocket_api(
+            control,
+            integration.base_url,
+            selection_expression="${request.body.service}/${request.body.action}",
+            extra_routes=[("chat/join", "/ws/join")],
+        )
+
+        async def scenario():
+            session, websocket = await _open(gateway)
+            await websocket.send_str('{"service": "chat", "action": "join"}')
+            first = await _receive_text(websocket)
+            await websocket.send_str('{"service": "chat"}')  # "chat/" matches nothing
+            second = await _receive_text(websocket)
+            await websocket.close()
+            await session.close()
+            return first, second
+
+        first, second = run(scenario())
+    assert first == "joined"
+    assert second == "default"
+    assert len(integration.requests_to("/ws/join")) == 1
+    assert len(integration.requests_to("/ws/default")) == 1
+
+
+def test_without_a_default_route_an_unmatched_message_gets_the_forbidden_frame(gateway, integration, control):
+    deploy_websocket_api(control, integration.base_url, with_default=False, extra_routes=[("chat", "/ws/chat")])
+
+    async def scenario():
+        session, websocket = await _open(gateway)
+        await websocket.send_str('{"action": "elsewhere"}')
+        frame = json.loads(await _receive_text(websocket))
+        await websocket.close()
+        await session.close()
+        return frame
+
+    frame = run(scenario())
+    connection_id = integration.requests_to("/ws/connect")[0].headers["connectionId"]
+    assert frame["message"] == "Forbidden"
+    assert frame["connectionId"] == connection_id
+    assert CONNECTION_ID.match(frame["requestId"])
+    assert integration.requests_to("/ws/chat") == []
+
+
+def test_a_one_way_route_sends_nothing_back(gateway, integration, control, api_id):
+    integration.respond("/ws/quiet", body="should not be seen")
+    integration_id = control.create_integration(
+        ApiId=api_id,
+        IntegrationType="HTTP_PROXY",
+        IntegrationMethod="POST",
+        IntegrationUri=integration.base_url + "/ws/quiet",
+    )["IntegrationId"]
+    control.create_route(ApiId=api_id, RouteKey="quiet", Target=f"integrations/{integration_id}")
+    control.create_deployment(ApiId=api_id, StageName="production")
+
+    async def scenario():
+        session, websocket = await _open(gateway)
+        await websocket.send_str('{"action": "quiet"}')
+        await websocket.send_str('{"action": "chat"}')
+        # Messages are handled concurrently; wait for both integration calls.
+        reply = await _receive_text(websocket)
+        await asyncio.to_thread(integration.wait_for, "/ws/quiet")
+        await websocket.close()
+        await session.close()
+        return reply
+
+    assert run(scenario()) == 'chat got {"action": "chat"}'
+
+
+def test_only_deployed_routes_are_live_and_a_new_deployment_applies_to_open_sockets(
+    gateway, integration, control, api_id
+):
+    integration.respond("/ws/late", body="late route")
+    integration_id = control.create_integration(
+        ApiId=api_id,
+        IntegrationType="HTTP_PROXY",
+        IntegrationMethod="POST",
+        IntegrationUri=integration.base_url + "/ws/late",
+    )["IntegrationId"]
+    control.create_route(
+        ApiId=api_id,
+        RouteKey="late",
+        Target=f"integrations/{integration_id}",
+        RouteResponseSelectionExpression="$default",
+    )
+
+    async def scenario():
+        session, websocket = await _open(gateway)
+        await websocket.send_str('{"action": "late"}')
+        before = await _receive_text(websocket)
+        await asyncio.to_thread(control.create_deployment, ApiId=api_id, StageName="production")
+        await websocket.send_str('{"action": "late"}')
+        after = await _receive_text(websocket)
+        await websocket.close()
+        await session.close()
+        return before, after
+
+    before, after = run(scenario())
+    assert before == 'default got {"action": "late"}'
+    assert after == "late route"
+
+
+def test_auto_deploy_stage_makes_changes_live_at_once(gateway, integration, control):
+    api_id = control.create_api(Name="auto", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action")[
+        "ApiId"
+    ]
+    control.create_stage(ApiId=api_id, StageName="production", AutoDeploy=True)
+    integration.respond("/ws/default", body="auto")
+    integration_id = control.create_integration(
+        ApiId=api_id,
+        IntegrationType="HTTP_PROXY",
+        IntegrationMethod="POST",
+        IntegrationUri=integration.base_url + "/ws/default",
+    )["IntegrationId"]
+    control.create_route(
+        ApiId=api_id,
+        RouteKey="$default",
+        Target=f"integrations/{integration_id}",
+        RouteResponseSelectionExpression="$default",
+    )
+    deployments = control.get_deployments(ApiId=api_id)["Items"]
+    assert deployments and all(d["AutoDeployed"] for d in deployments)
+
+    async def scenario():
+        session, websocket = await _open(gateway)
+        await websocket.send_str("hello")
+        reply = await _receive_text(websocket)
+        await websocket.close()
+        await session.close()
+        return reply
+
+    assert run(scenario()) == "auto"
+
+
+def test_unknown_stage_and_extra_path_are_forbidden(gateway, api_id):
+    async def scenario():
+        statuses = []
+        async with aiohttp.ClientSession() as session:
+            for path in ("/staging", "/production/extra"):
+                with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                    await session.ws_connect(f"{gateway.url}{path}")
+                statuses.append(refused.value.status)
+            async with session.get(gateway.url + "/production") as plain:
+                statuses.append(plain.status)
+        return statuses
+
+    assert run(scenario()) == [403, 403, 426]
+
+
+def test_subprotocol_chosen_by_the_connect_integration(gateway, integration, api_id):
+    integration.respond("/ws/connect", headers={"Sec-WebSocket-Protocol": "chat.v2"})
+
+    async def scenario():
+        session, websocket = await _open(gateway, protocols=("chat.v1", "chat.v2"))
+        chosen = websocket.protocol
+        await websocket.close()
+        await session.close()
+        return chosen
+
+    assert run(scenario()) == "chat.v2"
+
+
+# -- failing and slow integrations ------------------------------------------------------
+
+
+def test_slow_or_down_connect_integration_is_refused_while_other_sockets_keep_working(integration):
+    with start_gateway() as gateway:
+        control = control_client(gateway)
+        deploy_websocket_api(control, integration.base_url, timeout_ms=300)
+        integration.respond("/ws/default", body="still here")
+
+        async def scenario():
+            session, healthy = await _open(gateway)
+            integration.respond("/ws/connect", delay=2)
+            with pytest.raises(aiohttp.WSServerHandshakeError) as slow:
+                await _open(gateway)
+            await healthy.send_str("ping")
+            reply = await _receive_text(healthy)
+            await healthy.close()
+            await session.close()
+            return slow.value.status, reply
+
+        slow_status, reply = run(scenario())
+    assert slow_status == 504
+    assert reply == "still here"
+
+
+def test_unreachable_connect_integration_gives_502():
+    with start_gateway() as gateway:
+        control = control_client(gateway)
+        # Port 9 (discard) is closed on 127.0.0.1: nothing answers there.
+        deploy_websocket_api(control, "http://127.0.0.1:9")
+
+        async def scenario():
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await _open(gateway)
+            return refused.value.status
+
+        assert run(scenario()) == 502
+
+
+def test_failing_message_integration_gives_internal_server_error_frame(integration):
+    with start_gateway() as gateway:
+        control = control_client(gateway)
+        deploy_websocket_api(control, integration.base_url, timeout_ms=300)
+
+        async def scenario():
+            session, websocket = await _open(gateway)
+            integration.respond("/ws/default", delay=2)
+            await websocket.send_str("slow one")
+            frame = json.loads(await _receive_text(websocket))
+            integration.respond("/ws/default", body="fast again")
+            await websocket.send_str("fast one")
+            reply = await _receive_text(websocket)
+            await websocket.close()
+            await session.close()
+            return frame, reply
+
+        frame, reply = run(scenario())
+    assert frame["message"] == "Internal server error"
+    assert CONNECTION_ID.match(frame["connectionId"])
+    assert reply == "fast again"
+
+
+def test_two_way_route_passes_an_error_answer_through(gateway, integration, api_id):
+    integration.respond("/ws/default", status=400, body='{"error": "bad message"}')
+
+    async def scenario():
+        session, websocket = await _open(gateway)
+        await websocket.send_str("x")
+        reply = await _receive_text(websocket)
+        await websocket.close()
+        await session.close()
+        return reply
+
+    assert run(scenario()) == '{"error": "bad message"}'
+
+
+# -- limits ---------------------------------------------------------------------------------
+
+
+def test_idle_timeout_closes_the_socket_and_delivers_disconnect(integration):
+    with start_gateway(idle_timeout_seconds=0.5) as gateway:
+        deploy_websocket_api(control_client(gateway), integration.base_url)
+
+        async def scenario():
+            session, websocket = await _open(gateway)
+            message = await websocket.receive(timeout=10)
+            await session.close()
+            return message
+
+        message = run(scenario())
+        assert message.type == aiohttp.WSMsgType.CLOSE
+        assert message.data == 1001
+        assert message.extra == "Idle timeout"
+        integration.wait_for("/ws/disconnect")
+
+
+def test_activity_keeps_an_idle_timer_alive_but_not_the_maximum_connection_time(integration):
+    # Messages every 50 ms keep a 1 s idle timer from firing; the 2 s lifetime still ends it.
+    with start_gateway(idle_timeout_seconds=1.0, max_connection_seconds=2.0) as gateway:
+        deploy_websocket_api(control_client(gateway), integration.base_url)
+        integration.respond("/ws/default", body="ok")
+
+        async def scenario():
+            session, websocket = await _open(gateway)
+            replies = 0
+            await websocket.send_str("keep busy")
+            while True:
+                message = await websocket.receive(timeout=10)
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    break
+                replies += 1
+                await asyncio.sleep(0.05)
+                with contextlib.suppress(ConnectionResetError):
+                    await websocket.send_str("keep busy")
+            await session.close()
+            return message, replies
+
+        message, replies = run(scenario())
+        assert message.type == aiohttp.WSMsgType.CLOSE
+        assert message.data == 1001
+        assert message.extra == "Maximum connection time reached"
+        assert replies > 1
+        integration.wait_for("/ws/disconnect")
+
+
+def test_a_frame_over_32_kb_closes_with_1009(gateway, integration, api_id):
+    async def scenario():
+        raw = await RawWebSocket.connect(gateway.port, "/production")
+        await raw.send_frame(0x1, b"x" * (32 * 1024 + 1))
+        code = await raw.read_close_code()
+        await raw.close()
+        return code
+
+    assert run(scenario()) == 1009
+    integration.wait_for("/ws/disconnect")
+    assert integration.requests_to("/ws/default") == []
+
+
+def test_a_message_of_128_kb_in_32_kb_frames_is_delivered(gateway, integration, api_id):
+    text = json.dumps({"action": "chat", "data": "y" * (128 * 1024 - 40)})
+    text += " " * (128 * 1024 - len(text))
+
+    async def scenario():
+        raw = await RawWebSocket.connect(gateway.port, "/production")
+        await raw.send_fragmented_text(text, 32 * 1024)
+        opcode, payload = await raw.read_frame()
+        await raw.close()
+        return opcode, payload
+
+    opcode, payload = run(scenario())
+    assert len(text.encode()) == 128 * 1024
+    assert opcode == 0x1
+    assert payload.decode() == f"chat got {text}"
+    [message] = integration.requests_to("/ws/chat")
+    assert len(message.body) == 128 * 1024
+
+
+def test_a_message_over_128_kb_closes_with_1009(gateway, integration, api_id):
+    async def scenario():
+        raw = await RawWebSocket.connect(gateway.port, "/production")
+        await raw.send_fragmented_text("z" * (128 * 1024 + 1), 32 * 1024)
+        code = await raw.read_close_code()
+        await raw.close()
+        return code
+
+    assert run(scenario()) == 1009
+    integration.wait_for("/ws/disconnect")
+    assert integration.requests_to("/ws/default") == []
+
+
+def test_binary_frames_close_with_1003(gateway, integration, api_id):
+    async def scenario():
+        session, websocket = await _open(gateway)
+        await websocket.send_bytes(b"\x00\x01")
+        message = await websocket.receive(timeout=10)
+        await session.close()
+        return message
+
+    message = run(scenario())
+    assert message.type == aiohttp.WSMsgType.CLOSE
+    assert message.data == 1003
+    integration.wait_for("/ws/disconnect")
+
+
+def test_gateway_shutdown_closes_sockets_and_delivers_disconnect(integration):
+    gateway = start_gateway()
+    deploy_websocket_api(control_client(gateway), integration.base_url)
+
+    async def scenario():
+        session, websocket = await _open(gateway)
+        await asyncio.to_thread(gateway.stop)
+        message = await websocket.receive(timeout=10)
+        await session.close()
+        return message
+
+    message = run(scenario())
+    assert message.type == aiohttp.WSMsgType.CLOSE
+    assert message.data == 1001
+    integration.wait_for("/ws/disconnect")

@@ -1,0 +1,186 @@
+"""``manage.py dev`` (``make dev``) as a developer runs it: a real subprocess on free ports."""
+
+import contextlib
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import aiohttp
+import pytest
+from django.conf import settings
+from yarl import URL
+
+from .support import WAIT_SECONDS, run
+
+STARTUP_SECONDS = 90
+READY_LINE = "Press Ctrl-C to stop both."
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class DevServer:
+    """One ``manage.py dev`` process, its output collected line by line."""
+
+    def __init__(self, env):
+        self.lines = []
+        self._queue = queue.Queue()
+        self.process = subprocess.Popen(  # noqa: S603 - our interpreter and manage.py
+            [sys.executable, "manage.py", "dev"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self._queue.put(line.rstrip("\n"))
+        self._queue.put(None)
+
+    def wait_for_line(self, text, timeout=STARTUP_SECONDS):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._queue.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                line = ""
+            if line is None:
+                raise AssertionError("manage.py dev exited early:\n" + "\n".join(self.lines))
+            if line:
+                self.lines.append(line)
+            if text in line:
+                return line
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {text!r} from manage.py dev:\n" + "\n".join(self.lines))
+
+    def output(self):
+        return "\n".join(self.lines)
+
+    def child_pids(self):
+        match = re.search(r"gateway pid (\d+), runserver pid (\d+)", self.output())
+        return [int(match.group(1)), int(match.group(2))] if match else []
+
+    def interrupt(self):
+        """Ctrl-C; returns the exit status."""
+        self.process.send_signal(signal.SIGINT)
+        status = self.process.wait(60)
+        while (line := self._queue.get(timeout=WAIT_SECONDS)) is not None:
+            self.lines.append(line)
+        return status
+
+    def kill_everything(self):
+        """Last resort when a test failed half-way: nothing may outlive the test."""
+        pids = self.child_pids()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+
+
+def _running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture
+def dev_env(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DJANGO_SECRET_KEY": "dev-command-test-secret",
+        "DJANGO_DEBUG": "True",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
+        "DJANGO_PORT": str(_free_port()),
+        "LOCAL_GATEWAY_PORT": str(_free_port()),
+        "LOCAL_GATEWAY_STATE_FILE": str(tmp_path / "gateway-state.json"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("DJANGO_ALLOWED_HOSTS", None)
+    return env
+
+
+@pytest.fixture
+def start_dev(dev_env):
+    started = []
+
+    def start():
+        server = DevServer(dev_env)
+        started.append(server)
+        server.wait_for_line(READY_LINE)
+        return server
+
+    yield start
+    for server in started:
+        server.kill_everything()
+
+
+async def _log_in_and_ping(site, gateway_url):
+    """As a browser: log in as the demo user, fetch a token, connect, ping."""
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as session:
+        async with session.get(f"{site}/accounts/login/") as page:
+            assert page.status == 200
+        csrf = jar.filter_cookies(URL(site))["csrftoken"].value
+        login = {"username": "demo", "password": "demo-password", "csrfmiddlewaretoken": csrf}
+        async with session.post(f"{site}/accounts/login/", data=login, allow_redirects=False) as answer:
+            assert answer.status == 302
+        csrf = jar.filter_cookies(URL(site))["csrftoken"].value
+        async with session.post(f"{site}/websockets/token/", headers={"X-CSRFToken": csrf}) as answer:
+            assert answer.status == 200
+            token = (await answer.json())["token"]
+        # The cookie jar sends the session cookie to the gateway's host too, like a browser.
+        websocket = await session.ws_connect(f"{gateway_url}?ws_token={token}", headers={"Origin": site})
+        await websocket.send_str('{"action": "ping"}')
+        pong = await websocket.receive_json(timeout=WAIT_SECONDS)
+        await websocket.close()
+        return pong
+
+
+def test_make_dev_runs_the_stack_idempotently_and_stops_cleanly(start_dev, dev_env):
+    site = f"http://127.0.0.1:{dev_env['DJANGO_PORT']}"
+    gateway_url = f"ws://127.0.0.1:{dev_env['LOCAL_GATEWAY_PORT']}/local"
+
+    first = start_dev()
+    output = first.output()
+    assert f"Site:            {site}/" in output
+    assert f"WebSocket:       {gateway_url}" in output
+    assert f"Management API:  http://127.0.0.1:{dev_env['LOCAL_GATEWAY_PORT']}/local/@connections/" in output
+    assert "demo / demo-password" in output
+    api_id = re.search(r"\(API (\w+)\)", output).group(1)
+    assert "created route $connect" in output
+
+    assert run(_log_in_and_ping(site, gateway_url)) == {"type": "pong", "channel": "default"}
+    children = first.child_pids()
+    assert len(children) == 2
+    assert first.interrupt() == 0
+    assert "Stopped." in first.output()
+    assert not any(_running(pid) for pid in children)
+
+    second = start_dev()
+    assert "already up to date, nothing changed" in second.output()
+    assert f"(API {api_id})" in second.output()
+    assert run(_log_in_and_ping(site, gateway_url)) == {"type": "pong", "channel": "default"}
+    children = second.child_pids()
+    assert second.interrupt() == 0
+    assert not any(_running(pid) for pid in children)

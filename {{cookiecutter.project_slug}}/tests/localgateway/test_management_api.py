@@ -1,0 +1,180 @@
+"""The management API through an unmodified boto3 apigatewaymanagementapi client."""
+
+import asyncio
+import datetime
+
+import aiohttp
+import pytest
+from botocore.exceptions import ClientError
+
+from django_aws_api_gateway_websockets.localgateway.faults import FaultRule
+
+from .support import control_client, deploy_websocket_api, management_client, run, start_gateway
+
+
+async def _connected(gateway, integration, user_agent="test-browser/1.0"):
+    session = aiohttp.ClientSession(headers={"User-Agent": user_agent})
+    websocket = await session.ws_connect(gateway.websocket_url("production"))
+    connection_id = integration.requests_to("/ws/connect")[-1].headers["connectionId"]
+    return session, websocket, connection_id
+
+
+def test_post_get_and_delete_a_connection(gateway, integration, api_id):
+    client = management_client(gateway)
+
+    async def scenario():
+        session, websocket, connection_id = await _connected(gateway, integration)
+        await asyncio.to_thread(client.post_to_connection, ConnectionId=connection_id, Data=b'{"hello": "world"}')
+        pushed = await websocket.receive(timeout=10)
+        described = await asyncio.to_thread(client.get_connection, ConnectionId=connection_id)
+        deleted = await asyncio.to_thread(client.delete_connection, ConnectionId=connection_id)
+        closed = await websocket.receive(timeout=10)
+        await session.close()
+        return connection_id, pushed, described, deleted, closed
+
+    connection_id, pushed, described, deleted, closed = run(scenario())
+    assert pushed.type == aiohttp.WSMsgType.TEXT
+    assert pushed.data == '{"hello": "world"}'
+    assert isinstance(described["ConnectedAt"], datetime.datetime)
+    assert described["LastActiveAt"] >= described["ConnectedAt"]
+    assert described["Identity"] == {"SourceIp": "127.0.0.1", "UserAgent": "test-browser/1.0"}
+    assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert closed.type == aiohttp.WSMsgType.CLOSE
+    [disconnect] = integration.wait_for("/ws/disconnect")
+    assert disconnect.headers["connectionId"] == connection_id
+
+
+def test_unknown_and_closed_connections_raise_gone_exception(gateway, integration, api_id):
+    client = management_client(gateway)
+
+    async def scenario():
+        session, websocket, connection_id = await _connected(gateway, integration)
+        await websocket.close()
+        await session.close()
+        return connection_id
+
+    closed_id = run(scenario())
+    integration.wait_for("/ws/disconnect")
+    for connection_id in (closed_id, "AAAAAAAAAAAAAAA=", "not-an-id"):
+        with pytest.raises(client.exceptions.GoneException):
+            client.post_to_connection(ConnectionId=connection_id, Data=b"late")
+        with pytest.raises(client.exceptions.GoneException):
+            client.get_connection(ConnectionId=connection_id)
+        with pytest.raises(client.exceptions.GoneException):
+            client.delete_connection(ConnectionId=connection_id)
+
+
+def test_posts_over_128_kib_are_refused_with_413_and_the_socket_stays(gateway, integration, api_id):
+    client = management_client(gateway)
+
+    async def scenario():
+        session, websocket, connection_id = await _connected(gateway, integration)
+        with pytest.raises(client.exceptions.PayloadTooLargeException):
+            await asyncio.to_thread(client.post_to_connection, ConnectionId=connection_id, Data=b"x" * 131073)
+        await asyncio.to_thread(client.post_to_connection, ConnectionId=connection_id, Data=b"y" * 131072)
+        received = await websocket.receive(timeout=10)
+        await websocket.close()
+        await session.close()
+        return received
+
+    received = run(scenario())
+    assert received.data == "y" * 131072
+
+
+def test_an_empty_post_is_a_bad_request(gateway, integration, api_id):
+    client = management_client(gateway)
+
+    async def scenario():
+        session, websocket, connection_id = await _connected(gateway, integration)
+        with pytest.raises(ClientError) as refused:
+            await asyncio.to_thread(client.post_to_connection, ConnectionId=connection_id, Data=b"")
+        await websocket.close()
+        await session.close()
+        return refused.value.response
+
+    response = run(scenario())
+    assert response["Error"]["Code"] == "BadRequestException"
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_a_connection_is_only_reachable_through_its_own_stage(gateway, integration, api_id, control):
+    control.create_stage(ApiId=api_id, StageName="staging")
+    control.create_deployment(ApiId=api_id, StageName="staging")
+    staging = management_client(gateway, stage="staging")
+
+    async def scenario():
+        session, websocket, connection_id = await _connected(gateway, integration)
+        with pytest.raises(staging.exceptions.GoneException):
+            await asyncio.to_thread(staging.post_to_connection, ConnectionId=connection_id, Data=b"x")
+        await websocket.close()
+        await session.close()
+
+    run(scenario())
+
+
+def test_unknown_stage_and_unsigned_requests_are_forbidden(gateway, integration, api_id):
+    nowhere = management_client(gateway, stage="nowhere")
+    with pytest.raises(nowhere.exceptions.ForbiddenException):
+        nowhere.post_to_connection(ConnectionId="AAAAAAAAAAAAAAA=", Data=b"x")
+
+    async def unsigned():
+        async with aiohttp.ClientSession() as session:
+            url = f"{gateway.management_url('production')}/@connections/AAAAAAAAAAAAAAA%3D"
+            async with session.post(url, data=b"x") as response:
+                return response.status, response.headers.get("x-amzn-ErrorType")
+
+    assert run(unsigned()) == (403, "ForbiddenException")
+
+
+def test_injected_throttling_is_retried_by_boto3(gateway, integration, api_id):
+    client = management_client(gateway)
+    gateway.call(
+        gateway.gateway.faults.add, FaultRule(plane="management", operation="PostToConnection", status=429, times=2)
+    )
+
+    async def scenario():
+        session, websocket, connection_id = await _connected(gateway, integration)
+        answer = await asyncio.to_thread(client.post_to_connection, ConnectionId=connection_id, Data=b"eventually")
+        received = await websocket.receive(timeout=10)
+        await websocket.close()
+        await session.close()
+        return answer, received
+
+    answer, received = run(scenario())
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 2
+    assert received.data == "eventually"
+
+
+def test_fault_endpoint_is_off_by_default_and_works_when_enabled(integration):
+    async def post_rule(gateway):
+        async with aiohttp.ClientSession() as session:
+            rule = {"plane": "management", "status": 500, "times": 1}
+            async with session.post(gateway.url + "/@local/faults", json=rule) as response:
+                return response.status
+
+    with start_gateway() as gateway:
+        assert run(post_rule(gateway)) == 403
+    with start_gateway(enable_fault_endpoint=True) as gateway:
+        deploy_websocket_api(control_client(gateway), integration.base_url)
+        assert run(post_rule(gateway)) == 201
+        client = management_client(gateway)
+        # botocore retries 500s too; the single injected failure is absorbed by one retry.
+        with pytest.raises(client.exceptions.GoneException) as gone:
+            client.get_connection(ConnectionId="AAAAAAAAAAAAAAA=")
+        assert gone.value.response["ResponseMetadata"]["RetryAttempts"] == 1
+
+
+def test_fault_endpoint_rejects_nonsense(integration):
+    async def post(gateway, body):
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(gateway.url + "/@local/faults", data=body) as response,
+        ):
+            return response.status
+
+    with start_gateway(enable_fault_endpoint=True) as gateway:
+        assert run(post(gateway, b'{"plane": "elsewhere"}')) == 400
+        assert run(post(gateway, b'{"plane": "management", "status": 200}')) == 400
+        assert run(post(gateway, b"not json")) == 400
+        assert run(post(gateway, b'["a list"]')) == 400
+        assert gateway.call(gateway.gateway.faults.describe) == []

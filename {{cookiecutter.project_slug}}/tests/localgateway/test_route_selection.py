@@ -1,0 +1,47 @@
+"""Route selection expressions, evaluated as AWS documents them."""
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from django_aws_api_gateway_websockets.localgateway.route_selection import select_route_key
+
+
+@pytest.mark.parametrize(
+    ("expression", "message", "expected"),
+    [
+        ("$request.body.action", '{"action": "chat"}', "chat"),
+        ("$request.body.action", '{"other": 1}', ""),
+        ("$request.body.action", '{"action": 7}', "7"),
+        ("$request.body.action", '{"action": true}', "true"),
+        ("$request.body.action", '{"action": null}', ""),
+        ("$request.body.action", '{"action": {"a": 1}}', '{"a":1}'),
+        ("$request.body.action", "[1, 2]", ""),
+        ("$request.body.action", "not json", None),
+        ("$request.body.action", "", None),
+        ("$request.body.meta.kind", '{"meta": {"kind": "ping"}}', "ping"),
+        ("$request.body.items[1]", '{"items": ["a", "b"]}', "b"),
+        ("$request.body['odd key']", '{"odd key": "x"}', "x"),
+        ("${request.body.service}/${request.body.action}", '{"service": "chat", "action": "join"}', "chat/join"),
+        ("${request.body.service}/${request.body.action}", '{"service": "chat"}', "chat/"),
+        ("${request.body.service}/${request.body.action}", "nope", None),
+        ("\\$default", "anything", "$default"),
+        ("$request.header.x-route", '{"action": "chat"}', ""),
+    ],
+)
+def test_expressions(expression, message, expected):
+    assert select_route_key(expression, message) == expected
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=5), st.text(max_size=10)), st.text(max_size=10))
+def test_a_top_level_string_action_is_selected_exactly(body, action):
+    body = {**body, "action": action}
+    assert select_route_key("$request.body.action", json.dumps(body)) == action
+
+
+@given(st.text(max_size=50))
+def test_any_text_gives_a_string_or_none_and_never_raises(text):
+    result = select_route_key("${request.body.a}:${request.body.b[0]}", text)
+    assert result is None or isinstance(result, str)
