@@ -1,9 +1,11 @@
-"""Finish the baked project: remove what was not chosen, write a private .env with a
-fresh secret key, mark scripts executable and print the next steps.
+"""Finish the baked project: remove what was not chosen (example apps, other deploy
+targets), write a private .env with a fresh secret key, render the IAM policies from
+the region and account answers, mark scripts executable and print the next steps.
 
 Cookiecutter renders this file with the answers and runs it inside the new project.
 """
 
+import importlib.util
 import json
 import secrets
 import shutil
@@ -23,6 +25,17 @@ EXAMPLE_APP_PATHS = {
     "use_dashboard": [f"{SLUG}/dashboard", "tests/dashboard", "tests/e2e/test_dashboard.py"],
     "use_notifications": [f"{SLUG}/notifications", "tests/notifications", "tests/e2e/test_notifications.py"],
 }
+
+# What each deploy target adds on top of the parts every project gets (production
+# settings, deploy/gunicorn.conf.py, deploy/release.sh, deploy/cleanup.sh, deploy/iam/).
+DEPLOY_TARGET_PATHS = {
+    "linux-systemd": ["deploy/linux-systemd"],
+    "container": ["Dockerfile", ".dockerignore", "deploy/container"],
+    "none": [],
+}
+# Who assumes the roles: an EC2 instance role when the server's credentials come from a
+# role; on ECS always (the task execution role), and the task role too with iam_role.
+ROLE_TRUST_SERVICE = {"linux-systemd": "ec2", "container": "ecs-tasks"}
 
 
 def chosen(answer):
@@ -47,6 +60,34 @@ def remove_unchosen_apps():
                 remove(relative)
 
 
+def remove_unchosen_deploy_targets():
+    target = ANSWERS["deploy_target"]
+    for other, paths in DEPLOY_TARGET_PATHS.items():
+        if other != target:
+            for relative in paths:
+                remove(relative)
+
+
+def render_iam_policies():
+    """Write deploy/iam/*.json with the project's own renderer, so that re-running it
+    later (with a hosted zone id, say) gives the same documents."""
+    script = PROJECT / "deploy" / "iam" / "render_policies.py"
+    spec = importlib.util.spec_from_file_location("render_policies", script)
+    renderer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(renderer)
+    target = ANSWERS["deploy_target"]
+    trust_service = None
+    if target == "container" or ANSWERS["aws_credentials"] == "iam_role":
+        trust_service = ROLE_TRUST_SERVICE.get(target)
+    return renderer.render(
+        script.parent,
+        region=ANSWERS["aws_region"],
+        account_id=ANSWERS["aws_account_id"].strip(),
+        websocket_host=f"ws.{ANSWERS['domain_name']}",
+        trust_service=trust_service,
+    )
+
+
 def write_env_file():
     example = (PROJECT / ".env.example").read_text()
     secret = secrets.token_urlsafe(50)
@@ -60,12 +101,39 @@ def write_env_file():
 
 
 def make_executable():
-    for path in [PROJECT / "manage.py", *PROJECT.glob("deploy/**/*.sh")]:
+    renderer = PROJECT / "deploy" / "iam" / "render_policies.py"
+    scripts = [PROJECT / "manage.py", renderer, *PROJECT.glob("deploy/**/*.sh")]
+    for path in scripts:
         if path.is_file():
             path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
 
-def print_next_steps():
+DEPLOY_NEXT_STEPS = {
+    "linux-systemd": (
+        "Deploy to a Linux server: deploy/linux-systemd/install.sh installs and updates it\n"
+        '(systemd runs gunicorn, nginx terminates TLS); README.md, section "Deploy", walks\n'
+        "from here to a live wss://ws.{domain}."
+    ),
+    "container": (
+        "Deploy as a container: `docker build -t {slug} .` builds the image; its entrypoint runs\n"
+        'web, release or cleanup. README.md, section "Deploy", walks from here to a live\n'
+        "wss://ws.{domain}."
+    ),
+    "none": (
+        "No deploy target was chosen: deploy/ holds the gunicorn config, the release and clean-up\n"
+        'scripts and the IAM policies; README.md, section "Deploy", lists what AWS needs.'
+    ),
+}
+
+
+def print_next_steps(placeholders):
+    deploy = DEPLOY_NEXT_STEPS[ANSWERS["deploy_target"]].format(domain=ANSWERS["domain_name"], slug=SLUG)
+    todo = ""
+    if placeholders:
+        todo = (
+            f"\nThe IAM policies in deploy/iam/ still hold {' and '.join(placeholders)}: fill them in with\n"
+            "  python3 deploy/iam/render_policies.py --account-id <12 digits> --hosted-zone-id <Z...>\n"
+        )
     print(
         f"""
 Your project is ready in {PROJECT}
@@ -75,16 +143,19 @@ Your project is ready in {PROJECT}
   make test    # runs every test
 
 Then open http://127.0.0.1:8000/ and log in as the demo user that make dev prints.
-Deploying to AWS is described in README.md (section "Deploy").
-"""
+
+{deploy}
+{todo}"""
     )
 
 
 def main():
     remove_unchosen_apps()
+    remove_unchosen_deploy_targets()
+    placeholders = render_iam_policies()
     write_env_file()
     make_executable()
-    print_next_steps()
+    print_next_steps(placeholders)
     return 0
 
 

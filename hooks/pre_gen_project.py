@@ -16,10 +16,28 @@ ANSWERS = json.loads(r"""{{ cookiecutter | tojson }}""")
 # Names a project package must not take: importing the project would shadow them,
 # or they are already used inside the generated project.
 RESERVED_MODULES = {
-    "aiohttp", "boto3", "botocore", "config", "deploy", "django",
-    "django_aws_api_gateway_websockets", "environ", "gunicorn", "manage",
-    "psycopg", "pytest", "static", "templates", "test", "tests", "whitenoise",
-    "chat", "dashboard", "notifications", "users", "localdev",
+    "aiohttp",
+    "boto3",
+    "botocore",
+    "config",
+    "deploy",
+    "django",
+    "django_aws_api_gateway_websockets",
+    "environ",
+    "gunicorn",
+    "manage",
+    "psycopg",
+    "pytest",
+    "static",
+    "templates",
+    "test",
+    "tests",
+    "whitenoise",
+    "chat",
+    "dashboard",
+    "notifications",
+    "users",
+    "localdev",
 }
 
 HOSTNAME_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")

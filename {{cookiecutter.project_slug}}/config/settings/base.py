@@ -87,7 +87,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic writes here and whitenoise serves from here (a writable path on servers).
+STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [APPS_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -106,7 +107,11 @@ AWS_GATEWAY_REGION_NAME = env("AWS_GATEWAY_REGION_NAME", default="{{ cookiecutte
 AWS_IAM_PROFILE = env("AWS_IAM_PROFILE", default=None)
 AWS_ACCESS_KEY_ID = env("AWS_ACCESS_KEY_ID", default=None)
 AWS_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY", default=None)
+AWS_SESSION_TOKEN = env("AWS_SESSION_TOKEN", default=None)
 AWS_ACCOUNT_ID = env("AWS_ACCOUNT_ID", default="{{ cookiecutter.aws_account_id }}")
+# Point boto3 at other endpoints (the local gateway plays both in development and tests).
+AWS_ENDPOINT_URL_APIGATEWAYV2 = env("AWS_ENDPOINT_URL_APIGATEWAYV2", default=None)
+AWS_ENDPOINT_URL_ROUTE53 = env("AWS_ENDPOINT_URL_ROUTE53", default=None)
 
 # Defaults for every WebSocketView; a view's class attribute wins over these.
 WEBSOCKETS = {

@@ -1,0 +1,854 @@
+"""Deploying a baked project: each deploy target bakes only its own files, its scripts
+and units pass their linters, the IAM policies hold exactly what the answers call for,
+and (slow) a release runs end to end against the local gateway before a gunicorn with
+production settings serves pages and hashed static files on 127.0.0.1."""
+
+import json
+import os
+import re
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+from .conftest import TEMPLATE_DIR, VENV_BIN, choices, run
+
+DEPLOY_TARGETS = choices("deploy_target")
+SLUG = "realtime_site"
+SHELLCHECK = VENV_BIN / "shellcheck"
+HADOLINT = VENV_BIN / "hadolint"
+
+COMMON_FILES = [
+    "deploy/gunicorn.conf.py",
+    "deploy/release.sh",
+    "deploy/cleanup.sh",
+    "deploy/iam/render_policies.py",
+    "deploy/iam/runtime-policy.json",
+    "deploy/iam/provisioning-policy.json",
+]
+UNITS = [f"{SLUG}.service", f"{SLUG}-release.service", f"{SLUG}-cleanup.service", f"{SLUG}-cleanup.timer"]
+TARGET_FILES = {
+    "linux-systemd": [
+        *(f"deploy/linux-systemd/{unit}" for unit in UNITS),
+        "deploy/linux-systemd/nginx-site.conf",
+        "deploy/linux-systemd/server.env",
+        "deploy/linux-systemd/install.sh",
+    ],
+    "container": [
+        "Dockerfile",
+        ".dockerignore",
+        "deploy/container/entrypoint.sh",
+        "deploy/container/ecs-task-definition.json",
+        "deploy/iam/ecs-execution-policy.json",
+    ],
+    "none": [],
+}
+EXECUTABLES = {
+    "linux-systemd": ["deploy/linux-systemd/install.sh"],
+    "container": ["deploy/container/entrypoint.sh"],
+    "none": [],
+}
+
+
+def test_the_deploy_targets_on_offer():
+    assert DEPLOY_TARGETS[0] == "linux-systemd"
+    assert set(DEPLOY_TARGETS) == set(TARGET_FILES)
+
+
+@pytest.mark.parametrize("target", DEPLOY_TARGETS)
+def test_each_target_bakes_its_own_files_and_nothing_of_the_others(bake, target):
+    project = bake(deploy_target=target)
+    for relative in COMMON_FILES + TARGET_FILES[target]:
+        assert (project / relative).is_file(), relative
+    for other, files in TARGET_FILES.items():
+        if other != target:
+            for relative in files:
+                assert not (project / relative).exists(), relative
+    if target != "linux-systemd":
+        assert not (project / "deploy/linux-systemd").exists()
+    if target != "container":
+        assert not (project / "deploy/container").exists()
+    for relative in ["deploy/release.sh", "deploy/cleanup.sh", "deploy/iam/render_policies.py", *EXECUTABLES[target]]:
+        assert os.access(project / relative, os.X_OK), relative
+    assert sorted(p.relative_to(project).as_posix() for p in project.glob("deploy/**/*.sh")) == sorted(
+        ["deploy/release.sh", "deploy/cleanup.sh", *EXECUTABLES[target]]
+    )
+
+
+@pytest.mark.parametrize("target", DEPLOY_TARGETS)
+def test_shell_scripts_pass_shellcheck(bake, target):
+    project = bake(deploy_target=target)
+    scripts = sorted(str(path) for path in project.glob("deploy/**/*.sh"))
+    completed = run([SHELLCHECK, "--shell=bash", "--severity=style", *scripts], cwd=project)
+    assert completed.returncode == 0, completed.stdout
+
+
+def test_shellcheck_would_catch_a_bad_script(tmp_path):
+    script = tmp_path / "bad.sh"
+    script.write_text("#!/usr/bin/env bash\nrm -rf $1/*\n")
+    assert run([SHELLCHECK, str(script)], cwd=tmp_path).returncode != 0
+
+
+def test_dockerfile_passes_hadolint(bake):
+    project = bake(deploy_target="container")
+    completed = run([HADOLINT, "Dockerfile"], cwd=project)
+    assert completed.returncode == 0, completed.stdout
+    dockerfile = (project / "Dockerfile").read_text()
+    assert 'ENTRYPOINT ["/app/deploy/container/entrypoint.sh"]' in dockerfile
+    assert re.search(r"^USER \d+:\d+$", dockerfile, re.MULTILINE), "the image must not run as root"
+    ignored = (project / ".dockerignore").read_text().splitlines()
+    assert ".env" in ignored and ".venv" in ignored and ".git" in ignored
+
+
+def _systemd_root(project, tmp_path):
+    """A scratch root holding the units, systemd's own units and the programs the units run."""
+    root = tmp_path / "root"
+    shutil.copytree("/usr/lib/systemd/system", root / "usr/lib/systemd/system", symlinks=True)
+    for unit in UNITS:
+        (root / "etc/systemd/system").mkdir(parents=True, exist_ok=True)
+        shutil.copy(project / "deploy/linux-systemd" / unit, root / "etc/systemd/system" / unit)
+    app = root / "srv" / SLUG
+    shutil.copytree(project / "deploy", app / "deploy")
+    for program in [app / ".venv/bin/gunicorn", root / "bin/kill"]:
+        program.parent.mkdir(parents=True, exist_ok=True)
+        program.write_text("#!/bin/sh\n")
+        program.chmod(0o755)
+    return root
+
+
+def _verify(root):
+    completed = run(["systemd-analyze", "verify", f"--root={root}", *UNITS], cwd=root)
+    complaints = [line for line in (completed.stdout + completed.stderr).splitlines() if SLUG in line]
+    return completed.returncode, complaints
+
+
+def test_systemd_units_pass_systemd_analyze_verify(bake, tmp_path):
+    project = bake(deploy_target="linux-systemd")
+    root = _systemd_root(project, tmp_path)
+    assert _verify(root) == (0, [])
+
+    # The same check reports a unit that runs a missing program or has a bad key.
+    service = root / "etc/systemd/system" / f"{SLUG}.service"
+    service.write_text(service.read_text().replace("Type=notify", "Type=sometimes"))
+    assert _verify(root)[1]
+    (root / "srv" / SLUG / ".venv/bin/gunicorn").unlink()
+    assert _verify(root)[0] != 0
+
+
+def test_systemd_units_run_the_deploy_scripts_as_the_service_user(bake):
+    units = bake(deploy_target="linux-systemd") / "deploy/linux-systemd"
+    web = (units / f"{SLUG}.service").read_text()
+    assert f"ExecStart=/srv/{SLUG}/.venv/bin/gunicorn --config deploy/gunicorn.conf.py config.wsgi:application" in web
+    assert f"EnvironmentFile=/etc/{SLUG}/env" in web and f"User={SLUG}" in web
+    assert f"ExecStart=/srv/{SLUG}/deploy/release.sh" in (units / f"{SLUG}-release.service").read_text()
+    assert f"ExecStart=/srv/{SLUG}/deploy/cleanup.sh" in (units / f"{SLUG}-cleanup.service").read_text()
+    assert "OnCalendar=hourly" in (units / f"{SLUG}-cleanup.timer").read_text()
+    nginx = (units / "nginx-site.conf").read_text()
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in nginx
+    # The WebSocket view takes the client's address from the last X-Forwarded-For entry, the
+    # one API Gateway wrote; nginx must not append its own peer (API Gateway) after it.
+    assert "proxy_set_header X-Forwarded-For $http_x_forwarded_for;" in nginx
+    assert "$proxy_add_x_forwarded_for" not in nginx
+    assert "proxy_read_timeout 28s;" in nginx
+
+
+# -- IAM policies --------------------------------------------------------------------------
+
+RUNTIME_ACTIONS = {"execute-api:ManageConnections"}
+CONTROL_PLANE = ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"]
+
+
+def _statements(document):
+    """(sorted actions, sorted resources, condition) per statement; every one an Allow."""
+    assert document["Version"] == "2012-10-17"
+    found = []
+    for statement in document["Statement"]:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        found.append((sorted(actions), sorted(resources), statement.get("Condition")))
+    return found
+
+
+def expected_runtime(partition, region, account, api_id="*"):
+    resources = sorted(
+        f"arn:{partition}:execute-api:{region}:{account}:{api_id}/production/{method}/@connections/*"
+        for method in ("POST", "GET", "DELETE")
+    )
+    return [(["execute-api:ManageConnections"], resources, None)]
+
+
+def expected_provisioning(partition, region, account, zone, host="ws.example.com"):
+    control = f"arn:{partition}:apigateway:{region}::"
+    return [
+        (
+            CONTROL_PLANE,
+            sorted(f"{control}{path}" for path in ["/apis", "/apis/*", "/domainnames", "/domainnames/*"]),
+            None,
+        ),
+        (
+            ["iam:CreateServiceLinkedRole"],
+            [
+                f"arn:{partition}:iam::{account}:role/aws-service-role/ops.apigateway.amazonaws.com/"
+                "AWSServiceRoleForAPIGateway"
+            ],
+            {"StringEquals": {"iam:AWSServiceName": "ops.apigateway.amazonaws.com"}},
+        ),
+        (["acm:DescribeCertificate"], [f"arn:{partition}:acm:{region}:{account}:certificate/*"], None),
+        (["acm:ListCertificates"], ["*"], None),
+        (
+            ["route53:ChangeResourceRecordSets"],
+            [f"arn:{partition}:route53:::hostedzone/{zone}"],
+            {"ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsNormalizedRecordNames": [host]}},
+        ),
+        (["route53:GetChange"], [f"arn:{partition}:route53:::change/*"], None),
+        (["route53:ListHostedZones", "route53:ListHostedZonesByName"], ["*"], None),
+    ]
+
+
+def _policies(project):
+    iam = project / "deploy/iam"
+    return (json.loads((iam / name).read_text()) for name in ("runtime-policy.json", "provisioning-policy.json"))
+
+
+@pytest.mark.parametrize(
+    ("region", "account", "partition", "account_in_arns"),
+    [
+        ("eu-west-1", "123456789012", "aws", "123456789012"),
+        ("eu-west-1", "", "aws", "ACCOUNT_ID"),
+        ("us-gov-west-1", "210987654321", "aws-us-gov", "210987654321"),
+        ("cn-north-1", "", "aws-cn", "ACCOUNT_ID"),
+    ],
+)
+def test_policies_hold_exactly_the_expected_actions_and_resources(bake, region, account, partition, account_in_arns):
+    project = bake(aws_region=region, aws_account_id=account)
+    runtime, provisioning = _policies(project)
+    assert _statements(runtime) == expected_runtime(partition, region, account_in_arns)
+    assert _statements(provisioning) == expected_provisioning(partition, region, account_in_arns, "HOSTED_ZONE_ID")
+    everything = json.dumps([runtime, provisioning])
+    assert '"*:' not in everything and ':*"' not in everything, "no wildcard actions"
+
+
+def test_rerendering_fills_in_the_placeholders_and_can_narrow_to_one_api(bake):
+    project = bake(aws_account_id="")
+    completed = run(
+        [
+            sys.executable,
+            "deploy/iam/render_policies.py",
+            "--account-id",
+            "123456789012",
+            "--hosted-zone-id",
+            "/hostedzone/Z0123456789ABC",
+            "--api-id",
+            "a1b2c3d4e5",
+        ],
+        cwd=project,
+    )
+    assert completed.returncode == 0
+    assert "Still to fill in" not in completed.stdout
+    runtime, provisioning = _policies(project)
+    assert _statements(runtime) == expected_runtime("aws", "eu-west-1", "123456789012", "a1b2c3d4e5")
+    assert _statements(provisioning) == expected_provisioning("aws", "eu-west-1", "123456789012", "Z0123456789ABC")
+    assert "ACCOUNT_ID" not in json.dumps([runtime, provisioning])
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [("--account-id=12345", "12-digit"), ("--hosted-zone-id=z lower", "hosted zone"), ("--api-id=../x", "API id")],
+)
+def test_rerendering_refuses_bad_values_and_keeps_the_files(bake, argument, message):
+    project = bake()
+    before = [path.read_text() for path in sorted((project / "deploy/iam").glob("*.json"))]
+    completed = run([sys.executable, "deploy/iam/render_policies.py", argument], cwd=project)
+    assert completed.returncode == 2
+    assert message in completed.stderr
+    assert [path.read_text() for path in sorted((project / "deploy/iam").glob("*.json"))] == before
+
+
+@pytest.mark.parametrize(
+    ("credentials", "target", "service"),
+    [
+        ("iam_role", "linux-systemd", "ec2.amazonaws.com"),
+        ("iam_role", "container", "ecs-tasks.amazonaws.com"),
+        ("iam_role", "none", None),
+        ("profile", "linux-systemd", None),
+        ("access_keys", "none", None),
+        # ECS always needs a task execution role.
+        ("access_keys", "container", "ecs-tasks.amazonaws.com"),
+    ],
+)
+def test_a_trust_policy_comes_with_a_role_only(bake, credentials, target, service):
+    project = bake(aws_credentials=credentials, deploy_target=target, aws_account_id="123456789012")
+    trust = project / "deploy/iam/trust-policy.json"
+    assert trust.exists() == bool(service)
+    if service:
+        (statement,) = json.loads(trust.read_text())["Statement"]
+        assert statement["Principal"] == {"Service": service}
+        assert statement["Action"] == "sts:AssumeRole"
+        if service.startswith("ecs"):
+            assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    execution = project / "deploy/iam/ecs-execution-policy.json"
+    assert execution.exists() == (target == "container")
+    if target == "container":
+        assert _statements(json.loads(execution.read_text())) == [
+            (["ssm:GetParameters"], [f"arn:aws:ssm:eu-west-1:123456789012:parameter/{SLUG}/*"], None)
+        ]
+
+
+@pytest.mark.parametrize("credentials", choices("aws_credentials"))
+@pytest.mark.parametrize("account", ["123456789012", ""])
+def test_ecs_task_definition_takes_secrets_from_parameter_store(bake, credentials, account):
+    project = bake(deploy_target="container", aws_credentials=credentials, aws_account_id=account)
+    task = json.loads((project / "deploy/container/ecs-task-definition.json").read_text())
+    arn_account = account or "ACCOUNT_ID"
+    assert task["executionRoleArn"] == f"arn:aws:iam::{arn_account}:role/{SLUG}-execution"
+    assert ("taskRoleArn" in task) == (credentials == "iam_role")
+    (container,) = task["containerDefinitions"]
+    assert container["portMappings"] == [{"containerPort": 8000, "protocol": "tcp"}]
+    secrets_ = {item["name"]: item["valueFrom"] for item in container["secrets"]}
+    expected = {"DJANGO_SECRET_KEY", "DATABASE_URL"}
+    if credentials == "access_keys":
+        expected |= {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    assert set(secrets_) == expected
+    for name, source in secrets_.items():
+        assert source == f"arn:aws:ssm:eu-west-1:{arn_account}:parameter/{SLUG}/{name}"
+    plain = {item["name"] for item in container["environment"]}
+    assert not plain & {"DJANGO_SECRET_KEY", "DATABASE_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+
+
+# -- environment and secrets ------------------------------------------------------------------
+
+ENV_READ = re.compile(r"""\benv(?:\.\w+)?\(\s*["']([A-Z][A-Z0-9_]+)["']""")
+OS_ENVIRON = re.compile(
+    r"""os\.environ(?:\.get)?[(\[]\s*["']([A-Z][A-Z0-9_]+)["']"""  # os.environ.get("X") / os.environ["X"]
+    r"""|_int\(\s*["']([A-Z][A-Z0-9_]+)["']"""  # gunicorn.conf.py's _int("X", default)
+)
+SHELL_DEFAULT = re.compile(r"\$\{([A-Z][A-Z0-9_]+):-")
+SCRIPTS_READING_THE_ENVIRONMENT = [
+    "deploy/release.sh",
+    "deploy/cleanup.sh",
+    "deploy/container/entrypoint.sh",
+    "deploy/linux-systemd/install.sh",
+]
+# Set by the scripts for themselves, not read from the environment.
+SCRIPT_INTERNAL = {"PROJECT_DIR"}
+
+
+def variables_read(project):
+    names = set()
+    for path in project.glob("config/settings/*.py"):
+        names |= set(ENV_READ.findall(path.read_text()))
+    for path in project.glob("deploy/*.py"):
+        for groups in OS_ENVIRON.findall(path.read_text()):
+            names |= {name for name in groups if name}
+    for relative in SCRIPTS_READING_THE_ENVIRONMENT:
+        if (project / relative).exists():
+            names |= set(SHELL_DEFAULT.findall((project / relative).read_text()))
+    return names - SCRIPT_INTERNAL
+
+
+@pytest.mark.parametrize("target", DEPLOY_TARGETS)
+@pytest.mark.parametrize("credentials", choices("aws_credentials"))
+def test_env_example_documents_every_variable_the_project_reads(bake, credentials, target):
+    project = bake(aws_credentials=credentials, deploy_target=target)
+    documented = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (project / ".env.example").read_text(), re.MULTILINE))
+    read = variables_read(project)
+    assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "GUNICORN_WORKERS", "WEBSOCKET_CERTIFICATE_ARN"} <= read
+    assert read - documented == set()
+
+
+@pytest.mark.parametrize("credentials", choices("aws_credentials"))
+def test_no_secret_is_written_into_a_tracked_file(bake, credentials, tmp_path):
+    project = bake(aws_credentials=credentials, deploy_target="linux-systemd")
+    secret = dict(line.split("=", 1) for line in (project / ".env").read_text().splitlines() if "=" in line)[
+        "DJANGO_SECRET_KEY"
+    ]
+    assert oct((project / ".env").stat().st_mode & 0o777) == "0o600"
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    assert run([*git, "init", "-q"], cwd=project).returncode == 0
+    assert run([*git, "add", "-A"], cwd=project).returncode == 0
+    tracked = run(["git", "ls-files"], cwd=project).stdout.split()
+    assert ".env" not in tracked and ".env.example" in tracked
+    for relative in tracked:
+        text = (project / relative).read_text(errors="ignore")
+        assert secret not in text, relative
+        assert not re.search(r"AWS_SECRET_ACCESS_KEY\s*=\s*[\"']?[A-Za-z0-9/+]{30,}", text), relative
+
+
+@pytest.mark.parametrize("target", DEPLOY_TARGETS)
+def test_next_steps_name_the_chosen_target(tmp_path, target):
+    completed = run(
+        [VENV_BIN / "cookiecutter", "--no-input", "-o", str(tmp_path), str(TEMPLATE_DIR), f"deploy_target={target}"],
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 0
+    expected = {"linux-systemd": "install.sh", "container": "docker build", "none": "No deploy target"}[target]
+    assert expected in completed.stdout
+    assert "render_policies.py --account-id" in completed.stdout
+
+
+def test_readme_deploy_section_walks_from_bake_to_a_live_socket(bake):
+    for target in DEPLOY_TARGETS:
+        readme = (bake(deploy_target=target, aws_account_id="123456789012") / "README.md").read_text()
+        deploy = readme.split("## Deploy", 1)[1]
+        for command in [
+            "aws acm request-certificate",
+            "aws route53 list-hosted-zones-by-name",
+            "render_policies.py",
+            "aws iam create-policy",
+            "deploy/release.sh",
+            "createCustomDomain",
+            "wss://ws.example.com",
+        ]:
+            assert command in deploy, (target, command)
+        assert "{{" not in deploy and "{%" not in deploy
+
+
+# -- slow: install a bake, release against the local gateway, serve with gunicorn ------------------
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory):
+    """Bake and install a project per set of answers, once per session."""
+    projects = {}
+
+    def _installed(**answers):
+        answers = {"aws_credentials": "iam_role", **answers}
+        key = tuple(sorted(answers.items()))
+        if key not in projects:
+            output = tmp_path_factory.mktemp("installed")
+            project = Path(cookiecutter(str(TEMPLATE_DIR), no_input=True, extra_context=answers, output_dir=output))
+            env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
+            assert run(["make", "install"], cwd=project, env=env).returncode == 0
+            projects[key] = project
+        return projects[key]
+
+    return _installed
+
+
+def production_env(project, tmp_path, **extra):
+    """The environment a server would give the project: production settings, a fresh
+    secret, a private SQLite database and static root, no AWS settings from outside."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "DJANGO_", "GUNICORN_"))}
+    env.pop("DATABASE_URL", None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'production.sqlite3'}",
+        DJANGO_STATIC_ROOT=str(tmp_path / "static"),
+        PATH=f"{project / '.venv/bin'}{os.pathsep}{os.environ['PATH']}",
+    )
+    env.update(extra)
+    return env
+
+
+def settings_values(project, env, names):
+    script = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        f"print(json.dumps({{n: getattr(settings, n) for n in {names!r}}}, default=str))"
+    )
+    completed = run([project / ".venv/bin/python", "-c", script], cwd=project, env=env)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout)
+
+
+@pytest.mark.slow
+def test_production_settings_are_secure_and_every_value_comes_from_the_environment(installed, tmp_path):
+    project = installed(deploy_target="none")
+    env = production_env(project, tmp_path)
+    check_deploy = [project / ".venv/bin/python", "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+    check = run(check_deploy, project, env)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    names = [
+        "DEBUG", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "SESSION_COOKIE_DOMAIN", "CSRF_COOKIE_DOMAIN",
+        "SESSION_COOKIE_SAMESITE", "CSRF_COOKIE_SAMESITE", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
+        "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_PROXY_SSL_HEADER", "SECURE_SSL_REDIRECT",
+        "STATIC_ROOT", "LOGGING",
+    ]  # fmt: skip
+    values = settings_values(project, env, names)
+    assert values["DEBUG"] is False
+    assert values["ALLOWED_HOSTS"] == ["www.example.com"]
+    assert values["CSRF_TRUSTED_ORIGINS"] == ["https://www.example.com", "https://ws.example.com"]
+    assert values["SESSION_COOKIE_DOMAIN"] == values["CSRF_COOKIE_DOMAIN"] == ".example.com"
+    assert values["SESSION_COOKIE_SAMESITE"] == values["CSRF_COOKIE_SAMESITE"] == "Lax"
+    assert values["SESSION_COOKIE_SECURE"] is values["CSRF_COOKIE_SECURE"] is True
+    assert values["SECURE_HSTS_SECONDS"] >= 31536000 and values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
+    assert values["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert values["STATIC_ROOT"] == str(tmp_path / "static")
+    stdout_handler = values["LOGGING"]["handlers"]["stdout"]
+    assert stdout_handler["stream"] == "ext://sys.stdout"
+    assert values["LOGGING"]["root"]["handlers"] == ["stdout"]
+
+    overridden = settings_values(
+        project,
+        {
+            **env,
+            "DOMAIN_NAME": "example.org",
+            "DJANGO_ALLOWED_HOSTS": "www.example.org,example.org",
+            "DJANGO_SECURE_HSTS_SECONDS": "600",
+        },
+        ["ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "SESSION_COOKIE_DOMAIN", "SECURE_HSTS_SECONDS"],
+    )
+    assert overridden == {
+        "ALLOWED_HOSTS": ["www.example.org", "example.org"],
+        "CSRF_TRUSTED_ORIGINS": ["https://www.example.org", "https://ws.example.org"],
+        "SESSION_COOKIE_DOMAIN": ".example.org",
+        "SECURE_HSTS_SECONDS": 600,
+    }
+
+    # DEBUG can be switched on from the environment, but then the release gate refuses.
+    debug = run(check_deploy, project, {**env, "DJANGO_DEBUG": "True"})
+    assert debug.returncode != 0
+    assert "security.W018" in debug.stderr + debug.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("credentials", "extra_env", "expected"),
+    [
+        ("iam_role", {}, "the default chain (instance or task role)"),
+        ("profile", {}, "profile realtime_site"),
+        ("access_keys", {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x"}, "access key AKIAEXAMPLE"),
+        ("access_keys", {}, "Set the AWS_ACCESS_KEY_ID environment variable"),
+    ],
+)
+def test_aws_credentials_follow_the_answer(installed, tmp_path, credentials, extra_env, expected):
+    project = installed(aws_credentials=credentials, deploy_target="none")
+    env = production_env(project, tmp_path, **extra_env)
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "profile, key = settings.AWS_IAM_PROFILE, settings.AWS_ACCESS_KEY_ID; "
+        "print(f'profile {profile}' if profile else f'access key {key}' if key "
+        "else 'the default chain (instance or task role)')"
+    )
+    completed = run([project / ".venv/bin/python", "-c", script], cwd=project, env=env)
+    assert expected in completed.stdout + completed.stderr
+    assert (completed.returncode == 0) == ("Set the" not in expected)
+
+
+class Server:
+    """A process started for one test, stopped by its PID."""
+
+    def __init__(self, command, cwd, env, log):
+        self.log = log
+        with open(log, "wb") as output:
+            self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
+
+    def wait_until(self, ready, what, limit=60):
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"{what} exited with {self.process.returncode}:\n{Path(self.log).read_text()}")
+            if ready():
+                return
+            time.sleep(0.2)
+        pytest.fail(f"{what} did not become ready:\n{Path(self.log).read_text()}")
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def fetch(url, headers=None):
+    """(status, headers, body) of one GET, redirects not followed; status None if unreachable."""
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - http://127.0.0.1 only
+    try:
+        with _opener.open(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return None, {}, b""
+
+
+@pytest.fixture
+def local_gateway(tmp_path):
+    servers = []
+
+    def _start(project):
+        port = free_port()
+        server = Server(
+            [project / ".venv/bin/python", "manage.py", "localgateway", "--port", str(port)],
+            cwd=project,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local"},
+            log=tmp_path / "localgateway.log",
+        )
+        servers.append(server)
+        url = f"http://127.0.0.1:{port}"
+        server.wait_until(lambda: fetch(f"{url}/@local/health")[0] == 200, "the local gateway")
+        return url
+
+    yield _start
+    for server in servers:
+        server.stop()
+
+
+def unit_command(project, unit, key="ExecStart"):
+    """A systemd unit's command and Environment=, with /srv/<slug> pointing at the bake."""
+    text = (project / "deploy/linux-systemd" / unit).read_text().replace(f"/srv/{SLUG}", str(project))
+    command = shlex.split(re.search(rf"^{key}=(.*)$", text, re.MULTILINE).group(1))
+    environment = dict(line.split("=", 1) for line in re.findall(r"^Environment=(.*)$", text, re.MULTILINE))
+    return command, environment
+
+
+def release_and_serve_commands(project, target):
+    """How the chosen target runs the release, the web server and the clean-up."""
+    if target == "linux-systemd":
+        release, release_env = unit_command(project, f"{SLUG}-release.service")
+        web, web_env = unit_command(project, f"{SLUG}.service")
+        cleanup, cleanup_env = unit_command(project, f"{SLUG}-cleanup.service")
+        return (release, release_env), (web, web_env), (cleanup, cleanup_env)
+    if target == "container":
+        entrypoint = str(project / "deploy/container/entrypoint.sh")
+        # What the image's ENV lines set (PATH aside); the image collects static files at build time.
+        image_env = {"RELEASE_COLLECTSTATIC": "0", "PYTHON": "python", "GUNICORN_FORWARDED_ALLOW_IPS": "*"}
+        dockerfile = (project / "Dockerfile").read_text()
+        for name, value in image_env.items():
+            assert f"{name}={value}" in dockerfile
+        return ([entrypoint, "release"], image_env), ([entrypoint], image_env), ([entrypoint, "cleanup"], image_env)
+    python = str(project / ".venv/bin/python")
+    gunicorn = [str(project / ".venv/bin/gunicorn"), "--config", "deploy/gunicorn.conf.py", "config.wsgi:application"]
+    return (["deploy/release.sh"], {}), (gunicorn, {"PYTHON": python}), (["deploy/cleanup.sh"], {})
+
+
+GATEWAY_REPORT = """
+import json, os, boto3
+kwargs = dict(region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+control = boto3.client("apigatewayv2", endpoint_url=os.environ["GATEWAY"], **kwargs)
+route53 = boto3.client("route53", endpoint_url=os.environ["GATEWAY"], **kwargs)
+apis = control.get_apis()["Items"]
+domain = control.get_domain_name(DomainName="ws.example.com")
+mappings = control.get_api_mappings(DomainName="ws.example.com")["Items"]
+records = route53.list_resource_record_sets(HostedZoneId="Z0TESTZONE")["ResourceRecordSets"]
+print(json.dumps({
+    "apis": [(api["Name"], api["ApiId"]) for api in apis],
+    "routes": sorted(r["RouteKey"] for r in control.get_routes(ApiId=apis[0]["ApiId"])["Items"]),
+    "targets": sorted(i["IntegrationUri"] for i in control.get_integrations(ApiId=apis[0]["ApiId"])["Items"]),
+    "mapping": [(m["ApiId"], m["Stage"]) for m in mappings],
+    "alias": [(r["Name"], r["Type"], r.get("AliasTarget", {}).get("DNSName")) for r in records],
+    "gateway_domain": domain["DomainNameConfigurations"][0]["ApiGatewayDomainName"],
+}))
+"""
+
+STALE_ROWS = """
+from datetime import timedelta
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketToken
+user = get_user_model().objects.create_user("cleanup-probe")
+WebSocketToken.objects.create(token="0" * 64, user=user, used=True)
+ConnectionRateLimit.objects.create(ip_address="203.0.113.9", attempt_time=timezone.now() - timedelta(days=3))
+"""
+
+COUNT_ROWS = """
+from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketToken
+print(WebSocketToken.objects.count(), ConnectionRateLimit.objects.count())
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("target", "credentials"), [("linux-systemd", "profile"), ("container", "iam_role"), ("none", "access_keys")]
+)
+def test_release_runs_against_the_local_gateway_then_gunicorn_serves_pages_and_hashed_static_files(
+    installed, local_gateway, tmp_path, target, credentials
+):
+    project = installed(deploy_target=target, aws_credentials=credentials)
+    gateway = local_gateway(project)
+    aws = {"AWS_ACCESS_KEY_ID": "AKIALOCALGATEWAY", "AWS_SECRET_ACCESS_KEY": "local-gateway-secret"}
+    if credentials == "profile":
+        (tmp_path / "aws-config").write_text(f"[profile {SLUG}]\nregion = eu-west-1\n")
+        (tmp_path / "aws-credentials").write_text(
+            f"[{SLUG}]\naws_access_key_id = AKIAPROFILE\naws_secret_access_key = profile-secret\n"
+        )
+        aws = {
+            "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials"),
+        }
+    web_port = free_port()
+    env = production_env(
+        project,
+        tmp_path,
+        AWS_ENDPOINT_URL_APIGATEWAYV2=gateway,
+        AWS_ENDPOINT_URL_ROUTE53=gateway,
+        WEBSOCKET_CERTIFICATE_ARN="arn:aws:acm:eu-west-1:123456789012:certificate/0f0e0d0c-0b0a-4090-8070-605040302010",
+        WEBSOCKET_HOSTED_ZONE_ID="Z0TESTZONE",
+        GUNICORN_BIND=f"127.0.0.1:{web_port}",
+        GUNICORN_WORKERS="2",
+        **aws,
+    )
+    (release, release_env), (web, web_env), (cleanup, cleanup_env) = release_and_serve_commands(project, target)
+    if target == "container":
+        # The image build step: static files collected with base settings.
+        build_env = {**env, "DJANGO_SETTINGS_MODULE": "config.settings.base", "DJANGO_SECRET_KEY": "collectstatic-only"}
+        collect = run([project / ".venv/bin/python", "manage.py", "collectstatic", "--noinput"], project, build_env)
+        assert collect.returncode == 0
+        assert (
+            "DJANGO_SETTINGS_MODULE=config.settings.base DJANGO_SECRET_KEY=collectstatic-only"
+            in (project / "Dockerfile").read_text()
+        )
+
+    # Released twice: the second run finds everything in place and creates nothing.
+    for attempt in (1, 2):
+        released = run(release, cwd=project, env={**env, **release_env})
+        assert released.returncode == 0, f"release {attempt}"
+        assert "==> Released" in released.stdout
+    assert "already up to date, nothing changed" in released.stdout
+
+    report = run([project / ".venv/bin/python", "-c", GATEWAY_REPORT], cwd=project, env={**env, "GATEWAY": gateway})
+    assert report.returncode == 0, report.stderr
+    state = json.loads(report.stdout)
+    assert [name for name, _ in state["apis"]] == [f"{SLUG}-production"]
+    api_id = state["apis"][0][1]
+    assert state["routes"] == ["$connect", "$default", "$disconnect"]
+    assert state["targets"] == [f"https://www.example.com/ws/{route}" for route in ("connect", "default", "disconnect")]
+    assert state["mapping"] == [[api_id, "production"]]
+    ((name, kind, alias),) = state["alias"]
+    assert (name, kind, alias.rstrip(".")) == ("ws.example.com.", "A", state["gateway_domain"])
+
+    server = Server(web, cwd=project, env={**env, **web_env}, log=tmp_path / "gunicorn.log")
+    try:
+        site = f"http://127.0.0.1:{web_port}"
+        proxy = {"Host": "www.example.com", "X-Forwarded-Proto": "https"}
+        server.wait_until(lambda: fetch(f"{site}/", proxy)[0] == 200, "gunicorn")
+        status, headers, page = fetch(f"{site}/", proxy)
+        assert status == 200
+        assert "preload" in headers["Strict-Transport-Security"]
+        stylesheets = re.findall(rb'href="(/static/css/site\.[0-9a-f]{12}\.css)"', page)
+        assert stylesheets, page[:2000]
+        assert b'href="/static/css/site.css"' not in page
+
+        status, headers, body = fetch(f"{site}{stylesheets[0].decode()}", {**proxy, "Accept-Encoding": "gzip"})
+        assert status == 200
+        assert "max-age=315360000" in headers["Cache-Control"] and "immutable" in headers["Cache-Control"]
+        assert headers.get("Content-Encoding") == "gzip"
+        status, headers, _ = fetch(f"{site}/static/css/site.css", proxy)
+        assert status == 200 and "immutable" not in headers["Cache-Control"]
+
+        # Plain HTTP is redirected to HTTPS, a foreign Host is refused.
+        assert fetch(f"{site}/", {"Host": "www.example.com"})[0] == 301
+        assert fetch(f"{site}/", {"Host": "evil.example.net", "X-Forwarded-Proto": "https"})[0] == 400
+    finally:
+        server.stop()
+    assert server.process.returncode == 0
+    assert "Starting gunicorn" in Path(server.log).read_text()
+
+    # The scheduled clean-up removes used tokens and old rate-limit rows.
+    python = [project / ".venv/bin/python", "manage.py", "shell", "--no-imports", "-c"]
+    assert run([*python, STALE_ROWS], cwd=project, env=env).returncode == 0
+    assert run([*python, COUNT_ROWS], cwd=project, env=env).stdout.split() == ["1", "1"]
+    cleaned = run(cleanup, cwd=project, env={**env, **cleanup_env})
+    assert cleaned.returncode == 0
+    assert run([*python, COUNT_ROWS], cwd=project, env=env).stdout.split() == ["0", "0"]
+
+
+@pytest.mark.slow
+def test_a_failing_check_stops_the_release_before_it_touches_the_database(installed, tmp_path):
+    project = installed(deploy_target="none")
+    env = production_env(project, tmp_path, DJANGO_SECURE_HSTS_SECONDS="0", RELEASE_PROVISION="0")
+    released = run(["deploy/release.sh"], cwd=project, env=env)
+    assert released.returncode != 0
+    assert "security.W004" in released.stdout + released.stderr
+    assert "Migrating" not in released.stdout
+    assert not (tmp_path / "production.sqlite3").exists()
+
+
+@pytest.mark.slow
+def test_gunicorn_refuses_a_timeout_beyond_api_gateways_limit(installed, tmp_path):
+    project = installed(deploy_target="none")
+    env = production_env(project, tmp_path, GUNICORN_TIMEOUT="30", GUNICORN_BIND=f"127.0.0.1:{free_port()}")
+    completed = run(
+        [project / ".venv/bin/gunicorn", "--config", "deploy/gunicorn.conf.py", "--check-config", "config.wsgi"],
+        cwd=project,
+        env=env,
+        timeout=60,
+    )
+    assert completed.returncode != 0
+    assert "29-second integration timeout" in completed.stdout + completed.stderr
+
+
+@pytest.mark.slow
+def test_linux_install_script_sets_up_a_server_in_a_scratch_root(installed, tmp_path):
+    """install.sh against a scratch root, with the system's commands stubbed and logged."""
+    project = installed(deploy_target="linux-systemd")
+    root = tmp_path / "root"
+    app = root / "srv" / SLUG
+    shutil.copytree(project, app, ignore=shutil.ignore_patterns(".venv", ".env", "*.sqlite3", "__pycache__"))
+    stubs, calls = tmp_path / "bin", tmp_path / "calls.log"
+    stubs.mkdir()
+    for command in ["apt-get", "useradd", "systemctl", "certbot", "nginx", "chown"]:
+        (stubs / command).write_text(f'#!/bin/sh\necho "{command} $*" >> "{calls}"\n')
+        (stubs / command).chmod(0o755)
+    # python3 -m venv: a venv whose pip only records what it was asked to install.
+    (stubs / "python3").write_text(
+        f'#!/bin/sh\nif [ "$1" = "-m" ] && [ "$2" = venv ]; then mkdir -p "$3/bin"; '
+        f'printf \'#!/bin/sh\\necho "pip $*" >> "{calls}"\\n\' > "$3/bin/pip"; chmod +x "$3/bin/pip"; exit 0; fi\n'
+        f'exec "{sys.executable}" "$@"\n'
+    )
+    (stubs / "python3").chmod(0o755)
+    env = {**os.environ, "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}", "INSTALL_ROOT": str(root)}
+    script = [str(app / "deploy/linux-systemd/install.sh")]
+
+    first = run(script, cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    env_file = root / "etc" / SLUG / "env"
+    assert oct(env_file.stat().st_mode & 0o777) == "0o640"
+    secret = re.search(r"^DJANGO_SECRET_KEY=(\S{50,})$", env_file.read_text(), re.MULTILINE)
+    assert secret, "a fresh secret key"
+    assert "Review" in first.stdout
+    assert not (root / "etc/systemd/system").exists(), "the first run stops for the review"
+
+    second = run(script, cwd=tmp_path, env=env)
+    assert second.returncode == 0, second.stderr
+    for unit in UNITS:
+        assert (root / "etc/systemd/system" / unit).read_text() == (app / "deploy/linux-systemd" / unit).read_text()
+    assert (root / f"etc/nginx/sites-enabled/{SLUG}.conf").is_symlink()
+    log = calls.read_text()
+    for expected in [
+        f"useradd --system --user-group --home-dir /var/lib/{SLUG}",
+        f"chown root:{SLUG} {root}/etc/{SLUG}/env.new",
+        f"pip install --quiet {app}",
+        "certbot certonly --nginx --non-interactive --agree-tos --deploy-hook systemctl reload nginx",
+        "nginx -t",
+        f"systemctl start {SLUG}-release.service",
+        f"systemctl enable --quiet {SLUG}.service {SLUG}-cleanup.timer",
+        f"systemctl reload-or-restart {SLUG}.service",
+    ]:
+        assert expected in log, expected
+    assert log.index("release.service") < log.index("reload-or-restart"), "release before the restart"
+    assert env_file.read_text().count(secret.group(1)) == 1, "the secret key is kept on updates"
+
+    # A value still to fill in stops it, with the reason.
+    env_file.write_text(env_file.read_text() + "DATABASE_URL=postgres://x:CHANGE_ME@db/x\n")
+    refused = run(script, cwd=tmp_path, env=env)
+    assert refused.returncode != 0 and "CHANGE_ME" in refused.stderr

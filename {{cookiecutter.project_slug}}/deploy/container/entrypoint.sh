@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The image's entrypoint: one command per role, all with the container's environment.
+#   web (default)     gunicorn with deploy/gunicorn.conf.py on $GUNICORN_BIND
+#   release           deploy/release.sh: checks, migrations, API Gateway sync (once per deploy)
+#   cleanup           deploy/cleanup.sh: expired sessions, tokens, rate-limit rows (hourly)
+#   manage ARGS...    python manage.py ARGS...
+#   anything else     run as given (e.g. bash)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.production}"
+
+command="${1:-web}"
+[[ $# -gt 0 ]] && shift
+case "$command" in
+    web) exec gunicorn --config deploy/gunicorn.conf.py config.wsgi:application "$@" ;;
+    release) exec deploy/release.sh "$@" ;;
+    cleanup) exec deploy/cleanup.sh "$@" ;;
+    manage) exec "${PYTHON:-python}" manage.py "$@" ;;
+    *) exec "$command" "$@" ;;
+esac
