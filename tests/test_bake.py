@@ -17,8 +17,15 @@ def combination_id(answers):
 
 
 @pytest.mark.parametrize("answers", COMBINATIONS, ids=combination_id)
-def test_combination_bakes_without_placeholders_and_ruff_clean(bake, answers):
+def test_combination_bakes_cleanly(bake, answers):
+    """No unrendered placeholder, ruff-clean, and unchosen example apps fully gone."""
     project = bake(**answers)
+    assert_no_placeholders(project)
+    assert_ruff_clean(project)
+    assert_unchosen_apps_removed(project, answers)
+
+
+def assert_no_placeholders(project):
     leftovers = [
         str(path.relative_to(project))
         for path in project.rglob("*")
@@ -27,6 +34,9 @@ def test_combination_bakes_without_placeholders_and_ruff_clean(bake, answers):
         and PLACEHOLDER.search(path.read_text(errors="ignore"))
     ]
     assert leftovers == []
+
+
+def assert_ruff_clean(project):
     ruff = subprocess.run([VENV_BIN / "ruff", "check", "--no-cache", "."], cwd=project, capture_output=True, text=True)
     assert ruff.returncode == 0, ruff.stdout
     fmt = subprocess.run(
@@ -35,9 +45,7 @@ def test_combination_bakes_without_placeholders_and_ruff_clean(bake, answers):
     assert fmt.returncode == 0, fmt.stdout
 
 
-@pytest.mark.parametrize("answers", COMBINATIONS, ids=combination_id)
-def test_unchosen_example_apps_leave_nothing_behind(bake, answers):
-    project = bake(**answers)
+def assert_unchosen_apps_removed(project, answers):
     slug = project.name
     for answer in EXAMPLE_APPS:
         app = answer.removeprefix("use_")

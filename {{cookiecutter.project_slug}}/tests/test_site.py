@@ -39,3 +39,12 @@ def test_token_endpoint_hands_out_a_single_use_token(logged_in_client):
     assert len(body["token"]) >= 40
     assert body["expires_in"] > 0
     assert logged_in_client.post(reverse("websocket_token")).json()["token"] != body["token"]
+
+
+def test_health_check_answers_any_host_over_plain_http(client, settings):
+    settings.ALLOWED_HOSTS = ["www.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get("/healthz", HTTP_HOST="10.0.3.7")
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    assert client.get("/", HTTP_HOST="10.0.3.7").status_code == 400
