@@ -1,9 +1,15 @@
 """Posting one payload to many connections through API Gateway's management API.
 
-One background thread runs an asyncio loop with a pooled aiohttp session, so
-connections to each endpoint are reused across sends and a multicast runs with
-bounded concurrency instead of one blocking request after another. Django code
-calls :func:`post_to_connections` synchronously; it waits for the whole batch.
+A multicast is thousands of tiny, identical POSTs to one host. A general HTTP client
+spends most of its time on objects and options a management API call never needs,
+so this module speaks just enough HTTP/1.1 itself: each of ``concurrency`` workers
+owns one keep-alive connection (TLS for https), writes a pre-formatted request and
+reads back only the status, the body length and ``x-amzn-ErrorType``. The work runs
+on one asyncio loop in a background thread, whose connections stay open between
+sends; Django code calls :func:`post_to_connections` synchronously.
+
+The sender connects directly to the endpoint (no HTTP proxy), as API Gateway's
+management API is reached from a VPC through NAT or an ``execute-api`` VPC endpoint.
 """
 
 import asyncio
@@ -11,12 +17,12 @@ import atexit
 import logging
 import os
 import random
+import ssl
 import threading
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
-import aiohttp
-from yarl import URL
+from botocore.httpsession import get_cert_path
 
 from .sigv4 import payload_sha256
 
@@ -44,34 +50,27 @@ class _LoopThread:
     def __init__(self):
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
-        self.session = None
-        self.session_limit = 0
+        self.pools = {}
         self.thread = threading.Thread(target=self.loop.run_forever, name="websocket-sender", daemon=True)
         self.thread.start()
 
     def run(self, coroutine):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
-    async def get_session(self, concurrency):
-        if self.session is None or self.session.closed or self.session_limit < concurrency:
-            if self.session is not None and not self.session.closed:
-                await self.session.close()
-            connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency, ttl_dns_cache=300)
-            # Management API answers are tiny; skip aiohttp's cookie jar and auto headers.
-            self.session = aiohttp.ClientSession(
-                connector=connector, cookie_jar=aiohttp.DummyCookieJar(), skip_auto_headers=["User-Agent"]
-            )
-            self.session_limit = concurrency
-        return self.session
+    def pool(self, origin):
+        pool = self.pools.get(origin)
+        if pool is None:
+            pool = self.pools[origin] = _Pool(origin)
+        return pool
 
-    async def _close(self):
-        if self.session is not None and not self.session.closed:
-            await self.session.close()
+    async def _close_pools(self):
+        for pool in self.pools.values():
+            pool.close()
 
     def close(self):
         if self.loop.is_running():
             try:
-                self.run(self._close())
+                self.run(self._close_pools())
             finally:
                 self.loop.call_soon_threadsafe(self.loop.stop)
 
@@ -104,6 +103,184 @@ def post_to_connections(endpoint, connection_ids, data, signer, options):
     return worker.run(_post_all(worker, endpoint, connection_ids, data, signer, options))
 
 
+# ----------------------------------------------------------------- HTTP/1.1 client
+
+
+class ConnectionFailed(Exception):
+    """The connection broke or the answer was not HTTP."""
+
+    def __init__(self, message, answered=False):
+        super().__init__(message)
+        # False when nothing came back: a reused keep-alive connection that the server
+        # had already closed, which is safe to try again on a fresh connection.
+        self.answered = answered
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    error_type: str
+    body: bytes
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection with at most one request in flight."""
+
+    def __init__(self):
+        self.transport = None
+        self.buffer = bytearray()
+        self.waiter = None
+        self.closed = False
+        self.reused = False
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def connection_lost(self, exc):
+        self.closed = True
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ConnectionFailed(f"connection lost ({exc or 'closed'})", bool(self.buffer)))
+
+    def data_received(self, data):
+        self.buffer += data
+        if self.waiter is None or self.waiter.done():
+            return
+        try:
+            answer = self._parse()
+        except (ValueError, IndexError) as exc:
+            self.waiter.set_exception(ConnectionFailed(f"malformed answer: {exc}", answered=True))
+            return
+        if answer is not None:
+            self.waiter.set_result(answer)
+
+    def _parse(self):
+        """An Answer once the whole response is buffered, else None."""
+        head_end = self.buffer.find(b"\r\n\r\n")
+        if head_end < 0:
+            return None
+        lines = bytes(self.buffer[:head_end]).decode("latin-1").split("\r\n")
+        version, status = lines[0].split(" ", 2)[:2]
+        if not version.startswith("HTTP/1."):
+            raise ValueError(f"status line {lines[0][:80]!r}")
+        length, chunked, close, error_type = 0, False, version == "HTTP/1.0", ""
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "transfer-encoding":
+                chunked = "chunked" in value.lower()
+            elif name == "connection":
+                close = value.strip().lower() == "close"
+            elif name == "x-amzn-errortype":
+                error_type = value.strip().split(":")[0]
+        body_start = head_end + 4
+        if chunked:
+            body, end = _dechunk(self.buffer, body_start)
+            if body is None:
+                return None
+        else:
+            end = body_start + length
+            if len(self.buffer) < end:
+                return None
+            body = bytes(self.buffer[body_start:end])
+        del self.buffer[:end]
+        if close:
+            self.closed = True
+            self.transport.close()
+        return Answer(int(status), error_type, body)
+
+    async def request(self, raw, timeout):
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(raw)
+        try:
+            return await asyncio.wait_for(self.waiter, timeout)
+        finally:
+            self.waiter = None
+
+
+def _dechunk(buffer, position):
+    """(body, end) of a complete chunked body starting at ``position``, else (None, 0)."""
+    body = bytearray()
+    while True:
+        line_end = buffer.find(b"\r\n", position)
+        if line_end < 0:
+            return None, 0
+        size = int(bytes(buffer[position:line_end]).split(b";")[0], 16)
+        if size == 0:
+            trailer_end = buffer.find(b"\r\n\r\n", line_end)
+            return (bytes(body), trailer_end + 4) if trailer_end >= 0 else (None, 0)
+        chunk_start = line_end + 2
+        if len(buffer) < chunk_start + size + 2:
+            return None, 0
+        body += buffer[chunk_start : chunk_start + size]
+        position = chunk_start + size + 2
+
+
+class _Pool:
+    """Idle keep-alive connections to one origin (scheme, host and port)."""
+
+    def __init__(self, origin):
+        parts = urlsplit(origin)
+        self.host = parts.hostname
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.ssl = None
+        if parts.scheme == "https":
+            # The CA bundle botocore would use (AWS_CA_BUNDLE wins, as in boto3).
+            self.ssl = ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE") or get_cert_path(True))
+        self.idle = []
+
+    async def acquire(self):
+        while self.idle:
+            connection = self.idle.pop()
+            if not connection.closed:
+                connection.reused = True
+                return connection
+        loop = asyncio.get_running_loop()
+        _, connection = await loop.create_connection(
+            _Connection, self.host, self.port, ssl=self.ssl, server_hostname=self.host if self.ssl else None
+        )
+        return connection
+
+    def release(self, connection):
+        if connection.closed or connection.buffer:
+            connection.transport.close()
+        else:
+            self.idle.append(connection)
+
+    def discard(self, connection):
+        connection.closed = True
+        connection.transport.close()
+
+    def close(self):
+        for connection in self.idle:
+            connection.transport.close()
+        self.idle.clear()
+
+
+async def _exchange(pool, raw, timeout):
+    """Send one request and read its answer, retrying once on a fresh connection
+    when a reused one turns out to have been closed by the server."""
+    for _ in range(2):
+        connection = await pool.acquire()
+        try:
+            answer = await connection.request(raw, timeout)
+        except ConnectionFailed as failure:
+            pool.discard(connection)
+            if connection.reused and not failure.answered:
+                continue
+            raise
+        except BaseException:
+            pool.discard(connection)
+            raise
+        pool.release(connection)
+        return answer
+    raise ConnectionFailed("the server closed the connection again")
+
+
+# ------------------------------------------------------------------ the batch
+
+
 class _Endpoint:
     """The parts of one management endpoint's URLs that every post shares."""
 
@@ -114,28 +291,27 @@ class _Endpoint:
         self.path = f"{parts.path}/@connections/"
         self.canonical_path = quote(self.path, safe="/~")
 
-    def url_and_canonical_uri(self, connection_id):
+    def path_and_canonical_uri(self, connection_id):
+        # The id is sent percent-encoded; SigV4 encodes the sent path once more.
         encoded_id = quote(connection_id, safe="")
-        # encoded=True: send the path exactly as signed (aiohttp would turn %3D back into =).
-        url = URL(f"{self.origin}{self.path}{encoded_id}", encoded=True)
-        return url, self.canonical_path + quote(encoded_id, safe="~")
+        return self.path + encoded_id, self.canonical_path + quote(encoded_id, safe="~")
 
 
 async def _post_all(worker, endpoint, connection_ids, data, signer, options):
-    session = await worker.get_session(options.concurrency)
     target = _Endpoint(endpoint)
+    pool = worker.pool(target.origin)
     payload_hash = payload_sha256(data)
-    timeout = aiohttp.ClientTimeout(total=options.timeout_seconds)
+    body_part = f"Content-Length: {len(data)}\r\n\r\n".encode() + data
     result = BatchResult()
     pending = iter(connection_ids)
 
     # A fixed set of workers pulls from one iterator: concurrency stays bounded
-    # without a task (and a semaphore wait) per connection.
+    # without a task per connection.
     async def work():
         for connection_id in pending:
-            url, canonical_uri = target.url_and_canonical_uri(connection_id)
+            path, canonical_uri = target.path_and_canonical_uri(connection_id)
             outcome = await _post_with_retries(
-                session, url, target.host, canonical_uri, data, signer, payload_hash, timeout, options
+                pool, target.host, path, canonical_uri, body_part, signer, payload_hash, options
             )
             if outcome is None:
                 result.delivered.append(connection_id)
@@ -149,30 +325,30 @@ async def _post_all(worker, endpoint, connection_ids, data, signer, options):
     return result
 
 
-async def _post_with_retries(session, url, host, canonical_uri, data, signer, payload_hash, timeout, options):
+async def _post_with_retries(pool, host, path, canonical_uri, body_part, signer, payload_hash, options):
     """None when delivered, "gone" for GoneException, else a short failure reason."""
     attempt = 0
     while True:
         headers = signer.headers_for("POST", host, canonical_uri, "", payload_hash)
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        raw = f"POST {path} HTTP/1.1\r\nHost: {host}\r\n{head}".encode() + body_part
         try:
-            async with session.post(url, data=data, headers=headers, timeout=timeout) as response:
-                status = response.status
-                if status < 300:
-                    return None
-                error_type = response.headers.get("x-amzn-ErrorType", "").split(":")[0]
-                body = await response.read()
+            answer = await _exchange(pool, raw, options.timeout_seconds)
         except TimeoutError:
             return "timeout"
-        except aiohttp.ClientError as exc:
-            return f"connection error: {type(exc).__name__}"
-        if status == 410:
+        except (ConnectionFailed, OSError) as exc:
+            return f"connection error: {exc}"
+        if answer.status < 300:
+            return None
+        if answer.status == 410:
             return "gone"
-        if status == 429 and attempt < options.throttle_retries:
+        if answer.status == 429 and attempt < options.throttle_retries:
             # Full jitter keeps many throttled sends from retrying in lockstep.
             delay = random.uniform(0, options.throttle_base_delay * (2**attempt))  # noqa: S311
             attempt += 1
             await asyncio.sleep(delay)
             continue
-        reason = error_type or f"HTTP {status}"
-        logger.debug("post to %s failed: %s %s", url, reason, body[:200])
-        return f"{reason} (HTTP {status})" if error_type else reason
+        logger.debug("post to %s failed: %s %s", path, answer.status, answer.body[:200])
+        if answer.error_type:
+            return f"{answer.error_type} (HTTP {answer.status})"
+        return f"HTTP {answer.status}"
