@@ -730,8 +730,13 @@ def test_release_runs_against_the_local_gateway_then_gunicorn_serves_pages_and_h
     state = json.loads(report.stdout)
     assert [name for name, _ in state["apis"]] == [f"{SLUG}-production"]
     api_id = state["apis"][0][1]
-    assert state["routes"] == ["$connect", "$default", "$disconnect"]
-    assert state["targets"] == [f"https://www.example.com/ws/{route}" for route in ("connect", "default", "disconnect")]
+    # The three standard routes, plus the one each example app declares (websocket_routes).
+    apps = ("chat", "dashboard", "notifications")
+    assert state["routes"] == ["$connect", "$default", "$disconnect", *apps]
+    assert state["targets"] == sorted(
+        [f"https://www.example.com/ws/{route}" for route in ("connect", "default", "disconnect")]
+        + [f"https://www.example.com/{app}/ws/" for app in apps]
+    )
     assert state["mapping"] == [[api_id, "production"]]
     ((name, kind, alias),) = state["alias"]
     assert (name, kind, alias.rstrip(".")) == ("ws.example.com.", "A", state["gateway_domain"])

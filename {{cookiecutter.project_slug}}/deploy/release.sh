@@ -53,7 +53,8 @@ if [[ "${RELEASE_PROVISION:-1}" != 0 ]]; then
         --domain "$WEBSOCKET_HOST" \
         --stage "$WEBSOCKET_STAGE_NAME" \
         --certificate-arn "$WEBSOCKET_CERTIFICATE_ARN" \
-        --hosted-zone-id "$WEBSOCKET_HOSTED_ZONE_ID")"
+        --hosted-zone-id "$WEBSOCKET_HOSTED_ZONE_ID" \
+        --site-url "https://$SITE_HOST")"
 
     step "Creating or syncing the API on API Gateway (record $pk)"
     manage createApiGateway --pk="$pk"

@@ -82,3 +82,27 @@ def test_bad_values_are_refused_and_nothing_is_saved(arguments, message):
     with pytest.raises(CommandError, match=message):
         ensure(*arguments)
     assert not ApiGateway.objects.exists()
+
+
+@pytest.mark.django_db
+def test_site_url_registers_the_routes_the_installed_apps_declare(monkeypatch):
+    from django.apps import apps
+
+    from django_aws_api_gateway_websockets.models import ApiGatewayAdditionalRoute
+
+    for config in apps.get_app_configs():
+        routes = [("news", "websocket")] if config.label == "users" else ()
+        monkeypatch.setattr(config, "websocket_routes", routes, raising=False)
+
+    _, stderr = ensure(*BASE, "--site-url", "https://www.example.com/")
+    route = ApiGatewayAdditionalRoute.objects.get()
+    assert (route.route_key, route.integration_url) == ("news", "https://www.example.com/ws/news")
+    assert "added route 'news'" in stderr
+
+    # A route added by hand in the admin survives the next release.
+    ApiGatewayAdditionalRoute.objects.create(
+        api_gateway=route.api_gateway, name="manual", route_key="manual", integration_url="https://www.example.com/m/"
+    )
+    _, stderr = ensure(*BASE, "--site-url", "https://www.example.com")
+    assert "route" not in stderr
+    assert ApiGatewayAdditionalRoute.objects.count() == 2

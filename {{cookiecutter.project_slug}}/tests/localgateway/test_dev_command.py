@@ -13,13 +13,14 @@ import time
 
 import aiohttp
 import pytest
+from django.apps import apps
 from django.conf import settings
 from yarl import URL
 
 from .support import WAIT_SECONDS, run
 
 STARTUP_SECONDS = 90
-READY_LINE = "Press Ctrl-C to stop both."
+READY_LINE = "Press Ctrl-C to stop everything."
 
 
 def _free_port():
@@ -70,8 +71,8 @@ class DevServer:
         return "\n".join(self.lines)
 
     def child_pids(self):
-        match = re.search(r"gateway pid (\d+), runserver pid (\d+)", self.output())
-        return [int(match.group(1)), int(match.group(2))] if match else []
+        """The gateway, runserver and every app's background command (e.g. a producer)."""
+        return sorted({int(pid) for pid in re.findall(r"\bpid (\d+)", self.output())})
 
     def interrupt(self):
         """Ctrl-C; returns the exit status."""
@@ -172,7 +173,8 @@ def test_make_dev_runs_the_stack_idempotently_and_stops_cleanly(start_dev, dev_e
 
     assert run(_log_in_and_ping(site, gateway_url)) == {"type": "pong", "channel": "default"}
     children = first.child_pids()
-    assert len(children) == 2
+    background = sum(len(getattr(config, "dev_commands", None) or ()) for config in apps.get_app_configs())
+    assert len(children) == 2 + background  # the gateway, runserver, and e.g. the dashboard's producer
     assert first.interrupt() == 0
     assert "Stopped." in first.output()
     assert not any(_running(pid) for pid in children)

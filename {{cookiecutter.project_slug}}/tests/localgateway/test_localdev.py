@@ -9,6 +9,7 @@ from django.db import connection
 from psycopg import sql
 
 from django_aws_api_gateway_websockets.models import ApiGateway, ApiGatewayAdditionalRoute
+
 from {{ cookiecutter.project_slug }}.localdev import database, local_api
 
 pytestmark = pytest.mark.django_db
@@ -16,10 +17,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def declare(monkeypatch):
-    """Make the users app declare WebSocket routes, as a chat app would."""
+    """Make the users app the only one that declares WebSocket routes."""
 
     def set_routes(routes):
-        monkeypatch.setattr(apps.get_app_config("users"), "websocket_routes", routes, raising=False)
+        for config in apps.get_app_configs():
+            monkeypatch.setattr(config, "websocket_routes", routes if config.label == "users" else (), raising=False)
 
     return set_routes
 
@@ -27,7 +29,7 @@ def declare(monkeypatch):
 def test_the_local_record_and_declared_routes_are_created_then_left_alone(declare):
     declare([("chat", "websocket")])
     record, notes = local_api.configure_local_api(8123)
-    assert notes == ["created the local ApiGateway record"]
+    assert notes == ["created the local ApiGateway record", "added route 'chat' -> http://127.0.0.1:8123/ws/chat"]
     assert record.stage_name == "local"
     assert record.target_base_endpoint == "http://127.0.0.1:8123/ws/"
     route = ApiGatewayAdditionalRoute.objects.get()
@@ -38,7 +40,10 @@ def test_the_local_record_and_declared_routes_are_created_then_left_alone(declar
     assert notes == []
 
     moved, notes = local_api.configure_local_api(9000)
-    assert notes == ["updated the local ApiGateway record (target_base_endpoint)"]
+    assert notes == [
+        "updated the local ApiGateway record (target_base_endpoint)",
+        "moved route 'chat' -> http://127.0.0.1:9000/ws/chat",
+    ]
     assert ApiGatewayAdditionalRoute.objects.get().integration_url == "http://127.0.0.1:9000/ws/chat"
 
 

@@ -4,10 +4,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from django_aws_api_gateway_websockets import provisioning
-from django_aws_api_gateway_websockets.models import ApiGateway, ApiGatewayAdditionalRoute
+from django_aws_api_gateway_websockets.app_routes import register_declared_routes
+from django_aws_api_gateway_websockets.models import ApiGateway
 from django_aws_api_gateway_websockets.signals import auto_sync_suspended
-
-from .routes import declared_routes, route_path
 
 LOCAL_API_NAME = "Local development"
 LOCAL_STAGE = "local"
@@ -25,15 +24,6 @@ def configure_local_api(django_port):
     the installed apps declare. Returns ``(record, notes)``.
     """
     site = f"http://127.0.0.1:{django_port}"
-    notes = []
-    wanted_routes = {}
-    for declared in declared_routes():
-        path = route_path(declared)
-        if path is None:
-            notes.append(f"skipped route {declared.route_key!r}: URL name {declared.url_name!r} does not resolve")
-        else:
-            wanted_routes[declared.route_key] = (declared, site + path)
-
     # Provisioning below does the one sync; no automatic sync per saved row.
     with auto_sync_suspended(), transaction.atomic():
         record, created = ApiGateway.objects.get_or_create(
@@ -49,18 +39,7 @@ def configure_local_api(django_port):
             for name, value in changed.items():
                 setattr(record, name, value)
             record.save()
-        for route in record.additional_routes.exclude(route_key__in=list(wanted_routes)):
-            notes.append(f"removed route {route.route_key!r} (no app declares it any more)")
-            route.delete()
-        for route_key, (declared, url) in wanted_routes.items():
-            route, made = ApiGatewayAdditionalRoute.objects.get_or_create(
-                api_gateway=record,
-                route_key=route_key,
-                defaults={"name": f"{declared.app_label}: {route_key}", "integration_url": url},
-            )
-            if not made and route.integration_url != url:
-                route.integration_url = url
-                route.save()
+        notes = register_declared_routes(record, site, remove_undeclared=True)
     if created:
         notes.insert(0, "created the local ApiGateway record")
     elif changed:

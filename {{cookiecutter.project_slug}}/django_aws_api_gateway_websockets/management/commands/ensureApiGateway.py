@@ -4,8 +4,13 @@ A release script runs this before ``createApiGateway``, so that releasing any nu
 of times leaves one record, and so one API on AWS::
 
     pk=$(python manage.py ensureApiGateway --name my-site-production \\
-        --target-base-endpoint https://www.example.com/ws/ --domain ws.example.com)
+        --target-base-endpoint https://www.example.com/ws/ --domain ws.example.com \\
+        --site-url https://www.example.com)
     python manage.py createApiGateway --pk="$pk"
+
+With ``--site-url``, the routes the installed apps declare (``websocket_routes`` on
+their AppConfig, see ``app_routes``) are registered on the record at that site, so
+the sync that follows creates them in API Gateway.
 
 The record's primary key is the only thing written to stdout; what changed goes to
 stderr. A blank option leaves the record's value as it is (so a certificate entered
@@ -15,6 +20,7 @@ in the admin survives a release whose environment does not name one).
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from ...app_routes import register_declared_routes
 from ...models import ApiGateway
 from ...signals import auto_sync_suspended
 
@@ -60,6 +66,11 @@ class Command(BaseCommand):
         parser.add_argument("--hosted-zone-id", default="", help="Route 53 hosted zone of the custom domain")
         parser.add_argument("--default-channel", default="", help="channel for connections that ask for none")
         parser.add_argument("--description", default="", help="api_description")
+        parser.add_argument(
+            "--site-url",
+            default="",
+            help="register the routes the installed apps declare, at this site (e.g. https://www.example.com)",
+        )
 
     def handle(self, *args, **options):
         self.verbosity = options["verbosity"]
@@ -82,6 +93,9 @@ class Command(BaseCommand):
                 for field in changed:
                     setattr(gateway, field, wanted[field])
                 gateway.save(update_fields=[*changed, "updated_on"])
+            route_notes = []
+            if options["site_url"].strip():
+                route_notes = register_declared_routes(gateway, options["site_url"].strip())
 
         if created:
             self._note(f"Created ApiGateway record {gateway.pk} '{name}'.")
@@ -89,6 +103,8 @@ class Command(BaseCommand):
             self._note(f"Updated ApiGateway record {gateway.pk} '{name}': {', '.join(sorted(changed))}.")
         else:
             self._note(f"ApiGateway record {gateway.pk} '{name}' is up to date.")
+        for note in route_notes:
+            self._note(f"Record {gateway.pk}: {note}.")
         self.stdout.write(str(gateway.pk))
 
     def _validate(self, name, wanted):

@@ -7,15 +7,18 @@
    installed app declares (``websocket_routes`` on its AppConfig);
 4. provision it through the same code that provisions AWS (a second run changes
    nothing);
-5. create the demo users, start ``runserver`` and print where everything is;
+5. create the demo users, start ``runserver``, then each background command an
+   installed app asks for (``dev_commands`` on its AppConfig, e.g. the dashboard's
+   producer), and print where everything is;
 6. on Ctrl-C or SIGTERM stop the gateway (open sockets get their ``$disconnect``)
-   and then Django.
+   and then the rest.
 """
 
 import os
 import signal
 import threading
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -110,6 +113,10 @@ class Command(BaseCommand):
         django = Child("Django's runserver", [manage, "runserver", f"127.0.0.1:{django_port}"], env=env)
         children.append(django)
         django.wait_until_answering(f"http://127.0.0.1:{django_port}/")
+        for config in apps.get_app_configs():
+            for arguments in getattr(config, "dev_commands", None) or ():
+                name = f"{config.label}: manage.py {' '.join(arguments)}"
+                children.append(Child(name, [manage, *arguments], env=env))
 
         record.refresh_from_db()
         self._announce(record, django_port, gateway_port, users, children)
@@ -134,7 +141,9 @@ class Command(BaseCommand):
             role = "staff user (admin, staff pages)" if staff else "demo user"
             lines.append(f"  Log in as:       {username} / {password}  ({role})")
         lines.append(f"  Processes:       gateway pid {children[0].pid}, runserver pid {children[1].pid}")
-        lines.append("Press Ctrl-C to stop both.")
+        for child in children[2:]:
+            lines.append(f"                   {child.name}, pid {child.pid}")
+        lines.append("Press Ctrl-C to stop everything.")
         self.stdout.write("\n".join(lines))
         self.stdout.flush()
 
