@@ -8,6 +8,15 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("{{ cookiecutter.project_slug }}.users.urls")),
+{%- if cookiecutter.use_chat %}
+    path("chat/", include("{{ cookiecutter.project_slug }}.chat.urls")),
+{%- endif %}
+{%- if cookiecutter.use_dashboard %}
+    path("dashboard/", include("{{ cookiecutter.project_slug }}.dashboard.urls")),
+{%- endif %}
+{%- if cookiecutter.use_notifications %}
+    path("notifications/", include("{{ cookiecutter.project_slug }}.notifications.urls")),
+{%- endif %}
     path("websockets/", include("django_aws_api_gateway_websockets.urls")),
     # API Gateway's integrations call ws/connect, ws/disconnect and ws/default.
     path("ws/<slug:route>", SiteWebSocketView.as_view(), name="websocket"),

@@ -32,6 +32,15 @@ INSTALLED_APPS = [
     "django_aws_api_gateway_websockets",
     "{{ cookiecutter.project_slug }}.users",
     "{{ cookiecutter.project_slug }}.localdev",
+{%- if cookiecutter.use_chat %}
+    "{{ cookiecutter.project_slug }}.chat",
+{%- endif %}
+{%- if cookiecutter.use_dashboard %}
+    "{{ cookiecutter.project_slug }}.dashboard",
+{%- endif %}
+{%- if cookiecutter.use_notifications %}
+    "{{ cookiecutter.project_slug }}.notifications",
+{%- endif %}
 ]
 
 MIDDLEWARE = [

@@ -4,6 +4,7 @@ import pytest
 from django.urls import resolve, reverse
 
 from django_aws_api_gateway_websockets.models import WebSocketSession
+
 from {{ cookiecutter.project_slug }}.websocket import SiteWebSocketView
 
 from .conftest import assert_refused

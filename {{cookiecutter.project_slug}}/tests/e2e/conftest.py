@@ -1,0 +1,182 @@
+"""Browser tests: a real headless Chromium, the local API Gateway and Django, for real.
+
+The page comes from Django (pytest-django's ``live_server``), asks the token endpoint
+for a token, opens its socket on the local API Gateway, and the gateway calls Django
+back for ``$connect``, every message and ``$disconnect``; Django answers through the
+gateway's management API. The gateway's API is provisioned by the same code as
+``make dev`` (the routes the installed apps declare) against its control plane.
+
+Chromium: ``PLAYWRIGHT_CHROMIUM_EXECUTABLE`` when set, else the system's
+``/usr/bin/chromium`` (Debian's package), else Playwright's own download (``make
+browser`` sees to one of them). ``pytest --headed`` shows the browser.
+"""
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from django_aws_api_gateway_websockets.localgateway.config import GatewayConfig
+from django_aws_api_gateway_websockets.localgateway.threaded import ThreadedGateway
+from django_aws_api_gateway_websockets.models import WebSocketSession
+
+from {{ cookiecutter.project_slug }}.localdev.local_api import configure_local_api, provision
+
+# Playwright's sync API runs an asyncio loop in the main thread; Django's ORM, used
+# by the tests and fixtures there, refuses to run "inside" it unless told it is fine.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+E2E_DIR = Path(__file__).resolve().parent
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SYSTEM_CHROMIUMS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+VIEWPORT = {"width": 1100, "height": 720}
+# Only reached when a test is about to fail; a loaded CI machine may need it.
+SETTLE_SECONDS = 10
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the browser tests (this folder's, and any marked ``e2e``) last: once
+    Playwright has started, the main thread has a running asyncio loop until the
+    session ends, and tests that call ``asyncio.run()`` (the gateway's, for
+    instance) would fail after it."""
+    in_browser = [item for item in items if item.get_closest_marker("e2e") or E2E_DIR in Path(str(item.path)).parents]
+    if in_browser:
+        chosen = set(in_browser)
+        items[:] = [item for item in items if item not in chosen] + in_browser
+
+
+def chromium_executable():
+    configured = os.environ.get("PLAYWRIGHT_CHROMIUM_EXECUTABLE")
+    if configured:
+        return configured
+    return next((path for path in SYSTEM_CHROMIUMS if Path(path).exists()), None)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    launch_args = {**browser_type_launch_args, "args": CHROMIUM_ARGS}
+    executable = chromium_executable()
+    if executable:
+        launch_args["executable_path"] = executable
+    return launch_args
+
+
+@pytest.fixture(scope="session")
+def local_gateway():
+    """One local API Gateway for the whole run (each test provisions its own API)."""
+    gateway = ThreadedGateway(GatewayConfig(disconnect_timeout_seconds=5.0, close_timeout_seconds=2.0)).start()
+    yield gateway
+    gateway.stop()
+
+
+def session_cookie_for(user):
+    """The session cookie of a fresh browser session logged in as ``user``."""
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def screenshot(page, name):
+    """Save ``test-results/screenshots/<name>.png`` (the docs use some of them)."""
+    folder = Path(settings.BASE_DIR) / "test-results" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), animations="disabled", caret="hide")
+    return path
+
+
+def wait_until(predicate, message, timeout=SETTLE_SECONDS):
+    """Poll ``predicate`` (a database check, say) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(message)
+        time.sleep(0.05)
+
+
+@dataclass
+class Site:
+    """Django on ``url`` and a provisioned API on ``gateway``; opens browsers."""
+
+    url: str
+    gateway: ThreadedGateway
+    api: object
+    new_context: object
+    contexts: list = field(default_factory=list)
+    page_errors: list = field(default_factory=list)
+
+    def browser_for(self, user=None):
+        """A fresh browser (context), logged in as ``user`` when given."""
+        context = self.new_context(base_url=self.url, viewport=VIEWPORT)
+        context.set_default_timeout(SETTLE_SECONDS * 1000)
+        context.on("weberror", lambda error: self.page_errors.append(str(error.error)))
+        if user is not None:
+            cookie = {"name": settings.SESSION_COOKIE_NAME, "value": session_cookie_for(user), "url": self.url}
+            context.add_cookies([cookie])
+        self.contexts.append(context)
+        return context
+
+    def open(self, user, path, context=None):
+        """A new tab of ``user``'s browser (or of ``context``) on ``path``."""
+        context = context or self.browser_for(user)
+        page = context.new_page()
+        page.goto(path)
+        return page
+
+    def close_browsers(self):
+        for context in self.contexts:
+            context.close()
+        self.contexts.clear()
+
+
+def build_site(live_server, gateway, settings_fixture, new_context):
+    """Provision the local API for the live server on ``gateway``, the way ``make dev``
+    does (one route per route the installed apps declare), and return the Site.
+
+    The browser, the gateway and Django all use 127.0.0.1, so that the session cookie
+    set by the site also goes with the socket's handshake to the gateway.
+    """
+    url = f"http://127.0.0.1:{urlsplit(live_server.url).port}"
+    settings_fixture.AWS_ENDPOINT_URL_APIGATEWAYV2 = gateway.url
+    record, _ = configure_local_api(urlsplit(url).port)
+    provision(record)
+    record.refresh_from_db()
+    return Site(url=url, gateway=gateway, api=record, new_context=new_context)
+
+
+def tear_down_site(site):
+    """Close the browsers, wait for their $disconnect calls, and fail on page errors."""
+    site.close_browsers()
+    # Let the gateway's $disconnect calls finish before the database is emptied.
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while WebSocketSession.objects.filter(connected=True).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert site.page_errors == [], f"JavaScript errors in the pages: {site.page_errors}"
+
+
+@pytest.fixture
+def site(transactional_db, live_server, local_gateway, settings, new_context):
+    running = build_site(live_server, local_gateway, settings, new_context)
+    yield running
+    tear_down_site(running)
+
+
+@pytest.fixture
+def make_user(transactional_db, password):
+    def make(username, **fields):
+        return get_user_model().objects.create_user(username, f"{username}@example.com", password, **fields)
+
+    return make

@@ -1,0 +1,65 @@
+"""Notifications in a real browser: one reaches only its user, on every tab that user
+has open; reading it on one tab updates the others."""
+
+import pytest
+from playwright.sync_api import expect
+
+from {{ cookiecutter.project_slug }}.notifications.models import Notification
+from {{ cookiecutter.project_slug }}.notifications.services import notify
+
+from .conftest import screenshot
+
+pytestmark = pytest.mark.e2e
+
+
+def open_notifications(site, user, context=None):
+    page = site.open(user, "/notifications/", context=context)
+    expect(page.locator("#status")).to_have_attribute("data-state", "open")
+    return page
+
+
+def test_a_notification_reaches_every_tab_of_its_user_and_nobody_else(site, make_user):
+    alice, bob = make_user("alice"), make_user("bob")
+    alice_browser = site.browser_for(alice)
+    alice_tabs = [open_notifications(site, alice, alice_browser) for _ in range(2)]
+    bob_page = open_notifications(site, bob)
+
+    notified = notify(alice, "Build finished", "All 128 tests passed.", level="success")
+    assert len(notified.report.delivered) == 2
+    for tab in alice_tabs:
+        expect(tab.locator("#toasts .toast")).to_contain_text("Build finished", timeout=2000)
+        expect(tab.locator("#notification-list .notification .title")).to_have_text(["Build finished"])
+        expect(tab.locator("#unread-count")).to_have_text("1")
+
+    # Bob's own notification arrives after Alice's was sent; had Alice's reached his
+    # tab, it would have arrived first and be listed too.
+    notify(bob, "For Bob only")
+    expect(bob_page.locator("#toasts .toast")).to_have_text(["For Bob only"])
+    expect(bob_page.locator("#notification-list .notification .title")).to_have_text(["For Bob only"])
+    expect(bob_page.locator("#unread-count")).to_have_text("1")
+    for tab in alice_tabs:
+        expect(tab.locator("#notification-list .notification .title")).to_have_text(["Build finished"])
+    screenshot(alice_tabs[0], "notifications")
+
+    # Read on one tab: the other tab follows.
+    alice_tabs[0].get_by_role("button", name="Mark as read").click()
+    for tab in alice_tabs:
+        expect(tab.locator("#unread-count")).to_have_text("0")
+        expect(tab.locator('#notification-list .notification[data-read="true"]')).to_have_count(1)
+    assert Notification.objects.get(user=alice).is_read
+    assert not Notification.objects.get(user=bob).is_read
+    expect(bob_page.locator("#unread-count")).to_have_text("1")
+
+
+def test_the_test_button_and_mark_all_read(site, make_user):
+    carol = make_user("carol")
+    Notification.objects.create(user=carol, title="Older news")
+    page = open_notifications(site, carol)
+    expect(page.locator("#unread-count")).to_have_text("1")
+    page.get_by_role("button", name="Send me a test notification").click()
+    expect(page.locator("#toasts .toast")).to_contain_text("Test notification")
+    expect(page.locator("#unread-count")).to_have_text("2")
+    expect(page.locator("#notification-list .notification .title")).to_have_text(["Test notification", "Older news"])
+    page.get_by_role("button", name="Mark all as read").click()
+    expect(page.locator("#unread-count")).to_have_text("0")
+    assert not Notification.objects.unread().exists()

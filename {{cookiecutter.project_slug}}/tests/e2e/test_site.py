@@ -1,0 +1,57 @@
+"""What a new user meets after ``make dev``: the home page, logging in as the demo
+user, and a navigation that leads to every installed example."""
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from {{ cookiecutter.project_slug }}.localdev.local_api import ensure_demo_users
+
+from .conftest import screenshot
+
+pytestmark = pytest.mark.e2e
+
+
+def installed_examples():
+    """(title, URL) of each app in the navigation, in the order it is shown."""
+    return [
+        (config.nav_title, reverse(config.nav_url_name))
+        for config in apps.get_app_configs()
+        if getattr(config, "nav_url_name", None)
+    ]
+
+
+def test_the_demo_user_logs_in_and_finds_every_example(site):
+    username, password, _ = next(user for user in ensure_demo_users() if not user[2])
+    titles = [title for title, _ in installed_examples()]
+    page = site.browser_for().new_page()
+    page.goto("/")
+    page.locator(".site-header").get_by_role("link", name="Log in").click()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+    expect(page).to_have_url(f"{site.url}/")
+    expect(page.locator(".site-header .username")).to_have_text(username)
+    expect(page.locator(".site-header nav a")).to_have_text(titles)
+    expect(page.locator(".cards .card h2")).to_have_text(titles)
+    screenshot(page, "home")
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page.locator(".site-header").get_by_role("link", name="Log in")).to_be_visible()
+
+
+def test_every_example_page_opens_and_goes_live_for_staff(site):
+    username, _, _ = next(user for user in ensure_demo_users() if user[2])
+    staff = get_user_model().objects.get(username=username)
+    context = site.browser_for(staff)
+    for title, url in installed_examples():
+        page = context.new_page()
+        response = page.goto(url)
+        assert response.ok, (title, response.status)
+        expect(page.locator(".site-header nav a[aria-current=page]")).to_have_text(title)
+        if page.locator("#status").count():
+            expect(page.locator("#status")).to_have_attribute("data-state", "open")
+        page.close()
