@@ -21,6 +21,16 @@ demo: install
 test: install
 	$(BIN)/python -m pytest tests
 
+# Bake the default project and measure it against the published package in one run
+# (about 5 minutes; figures and method in bench/README.md, raw numbers in bench/results/).
+bench: install
+	$(BIN)/python bench/run.py
+
+# The documentation site (docs/, mkdocs.yml) into site/; any warning fails the build.
+# Live preview while writing: .venv/bin/mkdocs serve
+docs: install
+	$(BIN)/mkdocs build --strict
+
 lint: install
 	$(BIN)/ruff check hooks tests
 	$(BIN)/ruff format --check hooks tests
