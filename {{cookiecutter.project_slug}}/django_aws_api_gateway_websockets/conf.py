@@ -27,6 +27,9 @@ DEFAULTS = {
     "SEND_TIMEOUT_SECONDS": 10.0,
     "SEND_THROTTLE_RETRIES": 5,
     "SEND_THROTTLE_BASE_DELAY_SECONDS": 0.05,
+    # A 410 for a session younger than this is its $connect still in progress, not a
+    # gone client: the session is not marked disconnected.
+    "NEW_CONNECTION_GRACE_SECONDS": 5,
     # Provisioning: saving a route or the target endpoint of a created API syncs AWS.
     "AUTO_SYNC_API_GATEWAY": True,
     # Clean-up: API Gateway closes every connection after two hours.

@@ -17,9 +17,11 @@ import logging
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from . import aws
 from .conf import ws_setting
@@ -154,8 +156,14 @@ def _endpoint(api_endpoint, stage_name):
 def _mark_gone(connection_ids):
     from .models import WebSocketSession
 
-    WebSocketSession.objects.filter(connection_id__in=connection_ids).update(connected=False)
-    logger.info("Marked %d gone connection(s) disconnected", len(connection_ids))
+    # API Gateway answers 410 to a send while the connection's $connect is still being
+    # handled (the socket opens only after Django's answer): a session that young is
+    # not gone, so it stays connected.
+    settled = timezone.now() - timedelta(seconds=float(ws_setting("NEW_CONNECTION_GRACE_SECONDS")))
+    marked = WebSocketSession.objects.filter(connection_id__in=connection_ids, created_on__lt=settled).update(
+        connected=False
+    )
+    logger.info("Marked %d gone connection(s) disconnected", marked)
 
 
 # Capturing sends in tests (see ``testing.capture_messages``): while a capture is

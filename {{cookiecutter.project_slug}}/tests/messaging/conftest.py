@@ -9,6 +9,7 @@ thread of the test process and stops when the test ends.
 import asyncio
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
@@ -16,6 +17,7 @@ from aiohttp import web
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from django.utils import timezone
 
 from django_aws_api_gateway_websockets.models import ApiGateway, WebSocketSession
 
@@ -145,8 +147,12 @@ def make_gateway(stub, name="local"):
     )
 
 
-def make_sessions(gateway, count, channel="general", user=None, prefix="conn"):
-    return WebSocketSession.objects.bulk_create(
+def make_sessions(gateway, count, channel="general", user=None, prefix="conn", age_seconds=60):
+    """``count`` connected sessions, opened ``age_seconds`` ago (settled connections)."""
+    sessions = WebSocketSession.objects.bulk_create(
         WebSocketSession(connection_id=f"{prefix}{index:05d}=", channel_name=channel, api_gateway=gateway, user=user)
         for index in range(count)
     )
+    opened = timezone.now() - timedelta(seconds=age_seconds)
+    WebSocketSession.objects.filter(pk__in=[session.pk for session in sessions]).update(created_on=opened)
+    return sessions

@@ -72,6 +72,18 @@ def test_gone_connections_are_marked_disconnected_in_one_update(management_api):
     assert len(queries.captured_queries) == 2  # read the targets, mark the gone ones
 
 
+def test_a_410_during_the_connections_own_connect_does_not_disconnect_it(management_api):
+    # API Gateway answers 410 to a send made while $connect is being handled.
+    stub = management_api()
+    (young,) = make_sessions(make_gateway(stub), 1, age_seconds=0)
+    stub.behaviour.gone = {young.connection_id}
+
+    report = young.send_message({"type": "welcome"})
+
+    assert report.gone == [young.connection_id]
+    assert WebSocketSession.objects.get(pk=young.pk).connected
+
+
 def test_throttled_posts_are_retried_until_they_succeed(management_api, settings):
     settings.WEBSOCKETS = {"SEND_THROTTLE_BASE_DELAY_SECONDS": 0.001}
     stub = management_api()
