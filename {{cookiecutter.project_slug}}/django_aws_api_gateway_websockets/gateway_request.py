@@ -89,11 +89,14 @@ def client_ip(request):
     forwarded = request.headers.get("X-Forwarded-For")
     candidate = forwarded.split(",")[-1].strip() if forwarded else request.META.get("REMOTE_ADDR", "")
     try:
-        return str(ipaddress.ip_address(candidate))
+        address = ipaddress.ip_address(candidate)
     except ValueError:
-        raise bad_request(
-            "invalid client address", f"no client address in X-Forwarded-For {str(forwarded)[:200]!r}"
-        ) from None
+        address = None
+    # A zone index ("fe80::1%eth0") names an interface of the sender's own machine: no
+    # client address API Gateway reports has one, and PostgreSQL's inet type refuses it.
+    if address is None or getattr(address, "scope_id", None) is not None:
+        raise bad_request("invalid client address", f"no client address in X-Forwarded-For {str(forwarded)[:200]!r}")
+    return str(address)
 
 
 def read_body(request, max_size):

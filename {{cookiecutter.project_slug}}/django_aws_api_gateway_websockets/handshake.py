@@ -6,6 +6,7 @@ only moment Django learns who is connecting, from where, and to which channel.
 """
 
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -26,9 +27,14 @@ def query_value(request, name):
 
 
 def validate_channel_name(name, pattern, max_length):
-    """Refuse channel names that are too long or do not match ``pattern``."""
+    """Refuse channel names that are too long, hold control characters or do not
+    match ``pattern``."""
     if len(name) > max_length:
         raise bad_request("invalid channel name", f"channel name is {len(name)} characters, over {max_length}")
+    # Whatever a project's pattern allows: PostgreSQL cannot store NUL, and no other
+    # control character belongs in a name either.
+    if any(unicodedata.category(character) == "Cc" for character in name):
+        raise bad_request("invalid channel name", f"channel name {name[:200]!r} holds control characters")
     if not re.fullmatch(pattern, name):
         raise bad_request("invalid channel name", f"channel name {name[:200]!r} does not match {pattern!r}")
     return name

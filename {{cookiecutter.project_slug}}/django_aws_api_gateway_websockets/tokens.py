@@ -31,18 +31,30 @@ def digest(raw_token):
 def issue_token(user, session_key):
     """Create a token for ``user`` in browser session ``session_key``.
 
-    Returns ``(raw_token, expires_in_seconds)``; the raw token is shown once.
+    Returns ``(raw_token, expires_in_seconds)``; the raw token is shown once. Returns
+    None, and keeps no token, when ``user`` already has ``TOKEN_RATE_LIMIT_MAX``
+    tokens from the window. Race-free like the connection rate limit: the token is
+    written first (committed at once, outside any transaction), then the user's
+    tokens in the window are counted, this one included, so however concurrent
+    requests interleave, no burst gets more tokens than the limit.
     """
     raw = secrets.token_urlsafe(TOKEN_BYTES)
-    WebSocketToken.objects.create(token=digest(raw), user=user, session_key=session_key or "")
+    token = WebSocketToken.objects.create(token=digest(raw), user=user, session_key=session_key or "")
+    if _tokens_in_window(user, token.created_at) > int(ws_setting("TOKEN_RATE_LIMIT_MAX")):
+        token.delete()
+        return None
     return raw, int(ws_setting("TOKEN_EXPIRY_SECONDS"))
 
 
 def issuing_rate_limited(user):
-    """True when ``user`` asked for more tokens than allowed in the window."""
+    """True when ``user`` asked for more tokens than allowed in the window (a cheap
+    check before writing anything; :func:`issue_token` checks again, race-free)."""
+    return _tokens_in_window(user, timezone.now()) >= int(ws_setting("TOKEN_RATE_LIMIT_MAX"))
+
+
+def _tokens_in_window(user, until):
     window = timedelta(minutes=ws_setting("TOKEN_RATE_LIMIT_WINDOW_MINUTES"))
-    recent = WebSocketToken.objects.filter(user=user, created_at__gte=timezone.now() - window)
-    return recent.count() >= int(ws_setting("TOKEN_RATE_LIMIT_MAX"))
+    return WebSocketToken.objects.filter(user=user, created_at__gte=until - window).count()
 
 
 @dataclass(frozen=True)

@@ -363,13 +363,25 @@ class WebSocketTokenView(View):
 
     http_method_names = ["post", "options"]
 
+    @classmethod
+    def as_view(cls, **initkwargs):
+        # The token limit counts committed rows (see tokens.issue_token), so this view
+        # never runs inside ATOMIC_REQUESTS' transaction either.
+        return transaction.non_atomic_requests(super().as_view(**initkwargs))
+
     def post(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return JsonResponse({"error": "authentication required"}, status=401)
         if issuing_rate_limited(request.user):
-            logger.warning("WebSocket token refused for user %s: token rate limit reached", request.user.pk)
-            return JsonResponse({"error": "too many token requests"}, status=429)
+            return self._too_many(request)
         if not request.session.session_key:
             request.session.save()
-        token, expires_in = issue_token(request.user, request.session.session_key)
+        issued = issue_token(request.user, request.session.session_key)
+        if issued is None:
+            return self._too_many(request)
+        token, expires_in = issued
         return JsonResponse({"token": token, "expires_in": expires_in})
+
+    def _too_many(self, request):
+        logger.warning("WebSocket token refused for user %s: token rate limit reached", request.user.pk)
+        return JsonResponse({"error": "too many token requests"}, status=429)

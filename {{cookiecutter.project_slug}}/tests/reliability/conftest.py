@@ -1,0 +1,213 @@
+"""Reliability suite: hostile input, concurrency, AWS faults, clean-up and security.
+
+Each test module names its ``AREA``; each test says in the first line of its
+docstring what it tries, and counts its cases through the ``cases`` fixture. When the
+session ends, what ran is written to ``test-results/reliability.json`` (see
+``report.py``), from which the table of the reliability page is made.
+
+Fuzzing uses Hypothesis with a fixed seed (``derandomize``), no example database and
+no time-based checks, so every run tries the same inputs and the case counts in the
+report do not change from one run to the next.
+"""
+
+import json
+import platform
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import django
+import hypothesis
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
+from django.db import connection, transaction
+from hypothesis import HealthCheck, settings
+
+from django_aws_api_gateway_websockets.models import (
+    ApiGateway,
+    ApiGatewayAdditionalRoute,
+    ConnectionRateLimit,
+    WebSocketSession,
+    WebSocketToken,
+)
+
+# The browser fixtures of the end-to-end suite, for test_gateway_restart.py and
+# test_escaping.py.
+from tests.e2e.conftest import browser_type_launch_args, local_gateway, make_user, site  # noqa: F401
+
+from . import report
+
+API_ID = "fuzzapi123"
+OTHER_API_ID = "otherapi99"
+
+
+def fuzz_settings(max_examples):
+    """Deterministic Hypothesis settings: the same ``max_examples`` inputs every run.
+
+    Health checks are off because two of them depend on timing (which would make
+    the run vary) and one objects to sharing function-scoped fixtures between
+    examples, which these tests do on purpose: each example runs in a savepoint
+    that is rolled back (``cases.isolated()``), so every example starts from the
+    fixtures' state.
+    """
+    return settings(
+        max_examples=max_examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run this folder's browser tests at the very end, with the end-to-end suite's:
+    once Playwright has started, the main thread has a running event loop until the
+    session ends (see ``tests/e2e/conftest.py``)."""
+    here = Path(__file__).resolve().parent
+    in_browser = [item for item in items if item.get_closest_marker("e2e") and here in Path(str(item.path)).parents]
+    if in_browser:
+        chosen = set(in_browser)
+        items[:] = [item for item in items if item not in chosen] + in_browser
+
+
+# ---------------------------------------------------------------------------
+# Counting cases and writing the report
+# ---------------------------------------------------------------------------
+
+_cases = {}
+_results = {}
+
+
+class Cases:
+    """How many cases one test ran (a generated example, a request, a connection...)."""
+
+    def __init__(self, nodeid):
+        self.nodeid = nodeid
+        _cases[nodeid] = 0
+
+    def add(self, count=1):
+        _cases[self.nodeid] += count
+
+    @contextmanager
+    def isolated(self):
+        """One case whose database changes are rolled back when it ends."""
+        self.add()
+        with transaction.atomic():
+            yield
+            transaction.set_rollback(True)
+
+
+@pytest.fixture
+def cases(request):
+    return Cases(request.node.nodeid)
+
+
+def _what(item):
+    doc = (item.function.__doc__ or item.name).strip()
+    return doc.splitlines()[0].strip()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    result = outcome.get_result()
+    if result.when == "call" or result.outcome != "passed":
+        previous = _results.get(item.nodeid, {}).get("outcome")
+        if previous in (None, "passed"):
+            _results[item.nodeid] = {
+                "test": item.nodeid,
+                "area": getattr(item.module, "AREA", "Other"),
+                "what": _what(item),
+                "generated": bool(getattr(item.function, "is_hypothesis_test", False)),
+                "outcome": result.outcome,
+            }
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _results:
+        return
+    tests = []
+    for nodeid, entry in _results.items():
+        tests.append({**entry, "cases": _cases.get(nodeid, 0)})
+    data = {
+        "database": connection.vendor,
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "hypothesis": hypothesis.__version__,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "tests": tests,
+    }
+    data["summary"] = report.summary(data)
+    path = report.report_path(session.config.rootpath)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+# ---------------------------------------------------------------------------
+# What a rejected request must leave alone
+# ---------------------------------------------------------------------------
+
+
+# Every row a WebSocket event or a token request could create or change: model and
+# the columns compared.
+WATCHED_COLUMNS = {
+    "sessions": (
+        WebSocketSession,
+        ["id", "connection_id", "channel_name", "user_id", "connected", "request_count", "updated_on"],
+    ),
+    "tokens": (WebSocketToken, ["id", "token", "user_id", "used", "session_key"]),
+    "attempts": (ConnectionRateLimit, ["id", "ip_address", "user_id", "successful"]),
+    "gateways": (ApiGateway, ["id", "api_id", "updated_on"]),
+    "routes": (ApiGatewayAdditionalRoute, ["id", "updated_on"]),
+    "users": (get_user_model(), ["id", "last_login", "password"]),
+    "browser_sessions": (Session, ["session_key", "expire_date", "session_data"]),
+}
+
+
+def _state_queries():
+    quote = connection.ops.quote_name
+    queries = {}
+    for name, (model, columns) in WATCHED_COLUMNS.items():
+        column_list = ", ".join(quote(column) for column in columns)
+        queries[name] = f"SELECT {column_list} FROM {quote(model._meta.db_table)} ORDER BY 1"  # noqa: S608
+    return queries
+
+
+def database_state():
+    """Every watched row, read with plain SQL (the fuzzing reads it twice a case)."""
+    state = {}
+    with connection.cursor() as cursor:
+        for name, sql in _state_queries().items():
+            cursor.execute(sql)
+            state[name] = cursor.fetchall()
+    return state
+
+
+def changes(before, after):
+    """The parts of the database state that differ."""
+    return {name: (before[name], after[name]) for name in before if before[name] != after[name]}
+
+
+def make_api_gateway(api_id=API_ID, **fields):
+    values = {
+        "api_name": f"Reliability {api_id}",
+        "default_channel_name": "lobby",
+        "target_base_endpoint": "https://testserver/ws/",
+        "api_id": api_id,
+        "api_endpoint": f"wss://{api_id}.execute-api.eu-west-1.amazonaws.com",
+        "api_created": True,
+    }
+    values.update(fields)
+    return ApiGateway.objects.create(**values)
+
+
+@pytest.fixture
+def api_gateway(db):
+    return make_api_gateway()
+
+
+@pytest.fixture
+def other_api_gateway(db):
+    return make_api_gateway(OTHER_API_ID)
