@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,13 @@ MAXIMAL_BAKE = {
 }
 
 
+def bake_project(output_dir, **answers):
+    """Bake into ``output_dir`` with cookiecutter's API; returns the project path."""
+    from cookiecutter.main import cookiecutter
+
+    return Path(cookiecutter(str(TEMPLATE_DIR), no_input=True, extra_context=answers, output_dir=str(output_dir)))
+
+
 @pytest.fixture
 def bake(cookies):
     """Bake with the given answers and return the project path; fail on any error."""
@@ -67,3 +75,41 @@ def run(command, cwd, env=None, timeout=900):
         print(completed.stdout[-20000:])
         print(completed.stderr[-20000:], file=sys.stderr)
     return completed
+
+
+POSTGRES_URL = os.environ.get("TEMPLATE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/template_tests")
+
+# SQLite by default; the maximal project answers postgresql, so its .env points
+# DATABASE_URL at PostgreSQL (TEMPLATE_TEST_POSTGRES_URL overrides where it lives).
+PROJECTS = {
+    "default-sqlite": (DEFAULT_BAKE, {}),
+    "minimal-sqlite": (MINIMAL_BAKE, {}),
+    "maximal-postgresql": (MAXIMAL_BAKE, {"DATABASE_URL": POSTGRES_URL}),
+}
+
+
+def project_env(extra):
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))}
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def generated_projects(tmp_path_factory):
+    """Bake, install and run ``make test`` for a named project once per session.
+
+    Returns a function ``name -> (project path, env, completed make test)``; the
+    reliability page test reads the suites' reports from the same runs.
+    """
+    runs = {}
+
+    def _run(name):
+        if name not in runs:
+            answers, extra_env = PROJECTS[name]
+            project = bake_project(tmp_path_factory.mktemp(name), **answers)
+            env = project_env(extra_env)
+            assert run(["make", "install"], project, env).returncode == 0
+            runs[name] = (project, env, run(["make", "test"], project, env, timeout=1200))
+        return runs[name]
+
+    return _run
