@@ -132,6 +132,7 @@ class _Connection(asyncio.Protocol):
         self.waiter = None
         self.closed = False
         self.reused = False
+        self.idle_since = 0.0
 
     def connection_made(self, transport):
         self.transport = transport
@@ -217,6 +218,12 @@ def _dechunk(buffer, position):
         position = chunk_start + size + 2
 
 
+# An idle keep-alive connection older than this is closed rather than reused: servers
+# drop idle connections after a while, and a process should not hold hundreds of
+# sockets between rare sends.
+IDLE_SECONDS = 30
+
+
 class _Pool:
     """Idle keep-alive connections to one origin (scheme, host and port)."""
 
@@ -231,12 +238,16 @@ class _Pool:
         self.idle = []
 
     async def acquire(self):
+        loop = asyncio.get_running_loop()
         while self.idle:
             connection = self.idle.pop()
-            if not connection.closed:
-                connection.reused = True
-                return connection
-        loop = asyncio.get_running_loop()
+            if connection.closed:
+                continue
+            if loop.time() - connection.idle_since > IDLE_SECONDS:
+                self.discard(connection)
+                continue
+            connection.reused = True
+            return connection
         _, connection = await loop.create_connection(
             _Connection, self.host, self.port, ssl=self.ssl, server_hostname=self.host if self.ssl else None
         )
@@ -246,6 +257,7 @@ class _Pool:
         if connection.closed or connection.buffer:
             connection.transport.close()
         else:
+            connection.idle_since = asyncio.get_running_loop().time()
             self.idle.append(connection)
 
     def discard(self, connection):

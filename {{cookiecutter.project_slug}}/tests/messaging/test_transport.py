@@ -166,3 +166,18 @@ def test_https_uses_the_aws_ca_bundle(raw_server, tmp_path, monkeypatch):
 
     assert "connection error" in untrusted.failed["x="]
     assert trusted.delivered == ["y="]
+
+
+def test_connections_idle_for_too_long_are_closed_instead_of_reused(raw_server, monkeypatch):
+    from django_aws_api_gateway_websockets import transport
+
+    server = raw_server(lambda n, head: (OK, False))
+    endpoint = f"http://127.0.0.1:{server.port}/production"
+    sequential = SendOptions(concurrency=1, timeout_seconds=2, throttle_retries=0, throttle_base_delay=0)
+
+    post_to_connections(endpoint, ["a="], b"{}", SIGNER, sequential)
+    post_to_connections(endpoint, ["b="], b"{}", SIGNER, sequential)
+    assert server.connections == 1
+    monkeypatch.setattr(transport, "IDLE_SECONDS", -1)
+    post_to_connections(endpoint, ["c="], b"{}", SIGNER, sequential)
+    assert server.connections == 2
