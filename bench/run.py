@@ -54,7 +54,7 @@ CALLBACK_SESSIONS = 100
 WRK_SECONDS = 3
 RELAY_CONNECTIONS = 10
 RELAY_MESSAGES_EACH = 300
-RAW_CONCURRENCY = 100  # the same bound as our sender's SEND_CONCURRENCY default
+RAW_CONCURRENCY = 200  # the same bound as our sender's SEND_CONCURRENCY default
 DELAY_MS = 20
 
 GOALS = {
@@ -590,6 +590,101 @@ class FanoutRig:
         }
 
 
+class EndpointRig:
+    """Both senders against ``endpoint.py``: a management endpoint that only answers."""
+
+    def __init__(self, fanout_rig, databases):
+        self.fanout = fanout_rig
+        self.databases = databases
+        self.process = None
+        self.senders = {}
+
+    def start(self, delay_ms):
+        self.stop()
+        port = free_port()
+        origin = f"http://127.0.0.1:{port}"
+        self.process = start(
+            f"endpoint-{delay_ms}",
+            [self.fanout.ours.python, BENCH / "endpoint.py", "--port", str(port), "--delay-ms", str(delay_ms)],
+            cwd=WORK,
+        )
+        wait_for_http(f"{origin}/health")
+        seed = ["seed", "--api-id", f"endpoint{port}", "--api-endpoint", f"ws://127.0.0.1:{port}",
+                "--stage", STAGE, "--groups", str(self.fanout.ids_file)]  # fmt: skip
+        impls = (self.fanout.ours, self.fanout.theirs)
+        urls = {impl.name: self.databases.fresh("sqlite", f"endpoint{delay_ms}", impl.name) for impl in impls}
+        in_parallel([lambda i=impl: i.worker(urls[i.name], "migrate") for impl in impls])
+        in_parallel([lambda i=impl: i.worker(urls[i.name], *seed) for impl in impls])
+        self.senders = {impl.name: Sender(impl, urls[impl.name], origin) for impl in impls}
+        self.origin = origin
+
+    def send(self, impl_name, group):
+        answer = self.senders[impl_name].send(group, 0)
+        size = len(self.fanout.ids[group])
+        return {
+            "rate": size / answer["elapsed"],
+            "delivered": answer["delivered"],
+            "verified": answer["delivered"] == size,
+        }
+
+    def raw(self, group):
+        answer = json.loads(
+            run(
+                [
+                    self.fanout.ours.python,
+                    BENCH / "rawpost.py",
+                    "--endpoint",
+                    f"{self.origin}/{STAGE}",
+                    "--ids-file",
+                    str(self.fanout.ids_file),
+                    "--group",
+                    group,
+                    "--concurrency",
+                    str(RAW_CONCURRENCY),
+                    "--client",
+                    "minimal",
+                ],  # fmt: skip
+                cwd=WORK,
+            ).stdout
+        )
+        return {"rate": answer["posts"] / answer["elapsed"], "verified": answer["ok"]}
+
+    def stop(self):
+        for sender in self.senders.values():
+            stop(sender.process)
+        self.senders = {}
+        if self.process is not None:
+            stop(self.process)
+            self.process = None
+
+
+def measure_endpoint_fanout(rig, runs):
+    """The 1,000-session multicast against the bare endpoint, plain and delayed."""
+    group = "fan1000"
+    results = {}
+    try:
+        for mode, delay in (("plain", 0), ("delay20", DELAY_MS)):
+            rig.start(delay)
+            for name in ("ours", "theirs"):
+                rig.send(name, group)  # warm-up, not recorded
+            entry = {"ours": [], "theirs": [], "ratio": [], "raw": []}
+            for index in range(runs):
+                order = ("ours", "theirs") if index % 2 == 0 else ("theirs", "ours")
+                samples = {name: rig.send(name, group) for name in order}
+                for name in order:
+                    entry[name].append(samples[name])
+                entry["ratio"].append(samples["ours"]["rate"] / samples["theirs"]["rate"])
+                entry["raw"].append(rig.raw(group))
+            log(
+                f"endpoint fan-out {mode}: 1000 -> ours {median([s['rate'] for s in entry['ours']]):.0f}/s, "
+                f"theirs {median([s['rate'] for s in entry['theirs']]):.0f}/s"
+            )
+            results[mode] = entry
+    finally:
+        rig.stop()
+    return results
+
+
 def measure_fanout(rig, runs):
     results = {"plain": {}, "delay20": {}}
     group_names = {size: f"fan{size}" for size in SIZES}
@@ -860,6 +955,17 @@ def summarise(results):
                 [s["gateway_cpu_ms_per_message"] for s in block["raw_1000"]]
             )
         summary["relay"] = median([s["relay_rate"] for s in results["fanout"]["relay"]])
+    if "endpoint_fanout" in results:
+        summary["endpoint_fanout"] = {
+            mode: {
+                "ours": median([s["rate"] for s in block["ours"]]),
+                "theirs": median([s["rate"] for s in block["theirs"]]),
+                "ratio": median(block["ratio"]),
+                "raw": median([s["rate"] for s in block["raw"]]),
+                "all_verified": all(s["verified"] for s in block["ours"] + block["theirs"] + block["raw"]),
+            }
+            for mode, block in results["endpoint_fanout"].items()
+        }
     if "callbacks" in results:
         summary["callbacks"] = {}
         for vendor, block in results["callbacks"].items():
@@ -905,6 +1011,12 @@ def goals(results, summary):
         share = plain["ours"] / summary["fanout"]["plain"]["raw_1000"]
         found.append(_goal("1,000-connection multicast, plain loopback: ours / raw endpoint capacity", share,
                            GOALS["fanout_1000_plain_share_of_raw"], "x"))  # fmt: skip
+    if "endpoint_fanout" in summary:
+        plain, delayed = summary["endpoint_fanout"]["plain"], summary["endpoint_fanout"]["delay20"]
+        found.append(_goal(f"1,000-session multicast, bare endpoint, {DELAY_MS} ms delay: ours / published",
+                           delayed["ratio"], GOALS["fanout_1000_delay_ratio"], "x"))  # fmt: skip
+        found.append(_goal("1,000-session multicast, bare endpoint, plain: ours / published", plain["ratio"],
+                           GOALS["fanout_1000_plain_ratio"], "x"))  # fmt: skip
     for vendor, block in summary.get("callbacks", {}).items():
         found.append(_goal(f"message callbacks ({vendor}): ours / published", block["ratio"],
                            GOALS["callback_ratio"], "x"))  # fmt: skip
@@ -937,6 +1049,8 @@ def render_markdown(results, summary):
     ]
     if "fanout" in summary:
         lines += _fanout_markdown(summary)
+    if "endpoint_fanout" in summary:
+        lines += _endpoint_markdown(summary)
     if "callbacks" in summary:
         lines += _callbacks_markdown(results, summary)
     if "queries" in results:
@@ -980,6 +1094,20 @@ def _fanout_markdown(summary):
         "",
     ]
     return lines
+
+
+def _endpoint_markdown(summary):
+    lines = [
+        "| Multicast to 1,000 sessions, bare management endpoint (messages/s) | ours | published 4.1.0 "
+        "| ours / published | bare loop, minimal client |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for mode, label in (("plain", "plain loopback"), ("delay20", f"{DELAY_MS} ms answer delay")):
+        block = summary["endpoint_fanout"][mode]
+        flag = "" if block["all_verified"] else " (not every post answered 200)"
+        lines.append(f"| {label} | {block['ours']:,.0f} | {block['theirs']:,.0f} | {block['ratio']:.1f}x{flag} | "
+                     f"{block['raw']:,.0f} |")  # fmt: skip
+    return [*lines, ""]
 
 
 def _callbacks_markdown(results, summary):
@@ -1114,6 +1242,8 @@ def main():
             rig = FanoutRig(ours, theirs, databases)
             rig.start(project)
             results["fanout"] = measure_fanout(rig, args.runs)
+            log("fan-out against a bare management endpoint (issue 3's yardstick)")
+            results["endpoint_fanout"] = measure_endpoint_fanout(EndpointRig(rig, databases), args.runs)
             stop_all()
         if "callbacks" in parts:
             log("message callbacks through gunicorn")
