@@ -10,7 +10,8 @@ One run, on this machine, in this order:
    and PostgreSQL;
 4. fan-out through the local gateway to 10, 100 and 1,000 real WebSocket clients,
    plain and with a 20 ms delay on every management-API answer, interleaving ours and
-   theirs; the gateway's raw capacity (bare aiohttp loop) and relay rate;
+   theirs; the gateway's raw capacity (bare aiohttp loop) and relay rate; then the
+   1,000-session multicast against a bare endpoint that only answers (``endpoint.py``);
 5. callback throughput: ``wrk`` POSTing messages to gunicorn (2 sync workers each),
    on SQLite and PostgreSQL, interleaved.
 
