@@ -6,21 +6,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from django_aws_api_gateway_websockets.models import ApiGateway
-from django_aws_api_gateway_websockets.testing import WebSocketTestClient
-
 from {{ cookiecutter.project_slug }}.chat.models import Room
-
-
-@pytest.fixture
-def gateway(db):
-    return ApiGateway.objects.create(
-        api_name="Chat tests",
-        api_id="chat123abc",
-        target_base_endpoint="https://testserver/ws/",
-        api_endpoint="wss://chat123abc.execute-api.eu-west-1.amazonaws.com",
-        api_created=True,
-    )
 
 
 @pytest.fixture
@@ -52,19 +38,6 @@ def browser_for():
         return client
 
     return browser
-
-
-@pytest.fixture
-def socket_for(gateway, browser_for):
-    """``socket_for(user, channel)``: a WebSocketTestClient whose connection is open."""
-
-    def open_socket(user, channel):
-        ws = WebSocketTestClient(gateway, browser_for(user))
-        response = ws.connect(channel=channel, token=ws.fetch_token())
-        assert response.status_code == 200, response.content
-        return ws
-
-    return open_socket
 
 
 def chat(ws, handler, **params):
