@@ -151,6 +151,16 @@ def _resources(gateway, request):
     return resources
 
 
+def _api_child(gateway, request, collection, id_parameter, described_as, resource_type):
+    """(resources, item) for the API child named in the URL, or AWS's NotFoundException."""
+    resources = _resources(gateway, request)
+    identifier = request.match_info[id_parameter]
+    item = getattr(resources, collection).get(identifier)
+    if item is None:
+        raise not_found(f"Invalid {described_as} identifier specified {identifier}", resource_type)
+    return resources, item
+
+
 def _auto_deploy(gateway, resources):
     if any(stage.get("autoDeploy") for stage in resources.stages.values()) and _deploy_problem(resources) is None:
         gateway.state.auto_deploy(resources, gateway.config.default_integration_timeout_ms)
@@ -339,12 +349,7 @@ def get_integrations(request, gateway, body):
 
 
 def _integration(gateway, request):
-    resources = _resources(gateway, request)
-    integration_id = request.match_info["integrationId"]
-    integration = resources.integrations.get(integration_id)
-    if integration is None:
-        raise not_found(f"Invalid Integration identifier specified {integration_id}", "Integration")
-    return resources, integration
+    return _api_child(gateway, request, "integrations", "integrationId", "Integration", "Integration")
 
 
 @routes.get("/v2/apis/{apiId}/integrations/{integrationId}")
@@ -435,12 +440,7 @@ def get_routes(request, gateway, body):
 
 
 def _route(gateway, request):
-    resources = _resources(gateway, request)
-    route_id = request.match_info["routeId"]
-    route = resources.routes.get(route_id)
-    if route is None:
-        raise not_found(f"Invalid Route identifier specified {route_id}", "Route")
-    return resources, route
+    return _api_child(gateway, request, "routes", "routeId", "Route", "Route")
 
 
 @routes.get("/v2/apis/{apiId}/routes/{routeId}")
@@ -584,12 +584,7 @@ def get_stages(request, gateway, body):
 
 
 def _stage(gateway, request):
-    resources = _resources(gateway, request)
-    name = request.match_info["stageName"]
-    stage = resources.stages.get(name)
-    if stage is None:
-        raise not_found(f"Invalid stage identifier specified {name}", "Stage")
-    return resources, stage
+    return _api_child(gateway, request, "stages", "stageName", "stage", "Stage")
 
 
 @routes.get("/v2/apis/{apiId}/stages/{stageName}")
@@ -650,12 +645,7 @@ def get_deployments(request, gateway, body):
 
 
 def _deployment(gateway, request):
-    resources = _resources(gateway, request)
-    deployment_id = request.match_info["deploymentId"]
-    deployment = resources.deployments.get(deployment_id)
-    if deployment is None:
-        raise not_found(f"Invalid Deployment identifier specified {deployment_id}", "Deployment")
-    return resources, deployment
+    return _api_child(gateway, request, "deployments", "deploymentId", "Deployment", "Deployment")
 
 
 @routes.get("/v2/apis/{apiId}/deployments/{deploymentId}")
