@@ -740,13 +740,7 @@
         this._cancel("retry");
         this._retryScheduled = false;
         this._charged = !!charged;
-        if (this._isOffline()) {
-          if (this._charged) {
-            this._retryCount = Math.max(0, this._retryCount - 1);
-            this._charged = false;
-          }
-          this._phase = "offline";
-          this._log("offline: waiting for the browser's online event");
+        if (this._waitIfOffline()) {
           return;
         }
         var seq = ++this._seq;
@@ -1130,18 +1124,28 @@
         return Math.floor(this._random() * ceiling);
       }
 
+      /**
+       * While the browser says it is offline, wait for its `online` event instead of
+       * trying; an attempt that was charged for this does not count. True when waiting.
+       */
+      _waitIfOffline() {
+        if (!this._isOffline()) {
+          return false;
+        }
+        if (this._charged) {
+          this._retryCount = Math.max(0, this._retryCount - 1);
+          this._charged = false;
+        }
+        this._phase = "offline";
+        this._log("offline: waiting for the browser's online event");
+        return true;
+      }
+
       _scheduleReconnect() {
         if (this._phase === "closed" || this._phase === "stopped") {
           return;
         }
-        if (this._isOffline()) {
-          if (this._charged) {
-            // The attempt failed because the network is gone: it does not count.
-            this._retryCount = Math.max(0, this._retryCount - 1);
-            this._charged = false;
-          }
-          this._phase = "offline";
-          this._log("offline: waiting for the browser's online event");
+        if (this._waitIfOffline()) {
           return;
         }
         if (this._retryCount >= this._opts.maxRetries) {
