@@ -167,25 +167,34 @@ def deploy_websocket_api(
         routes.append(("$default", "/ws/default", True))
     routes += [(key, path, True) for key, path in extra_routes]
     for key, path, two_way in routes:
-        params = {
-            "ApiId": api_id,
-            "IntegrationType": "HTTP_PROXY",
-            "IntegrationMethod": "POST",
-            "IntegrationUri": integration_base + path,
-            "RequestParameters": {"integration.request.header.connectionId": "context.connectionId"},
-        }
-        if timeout_ms:
-            params["TimeoutInMillis"] = timeout_ms
-        integration = client.create_integration(**params)
-        route_params = {"ApiId": api_id, "RouteKey": key, "Target": "integrations/" + integration["IntegrationId"]}
-        if two_way:
-            route_params["RouteResponseSelectionExpression"] = "$default"
-        route = client.create_route(**route_params)
-        if two_way:
-            client.create_route_response(ApiId=api_id, RouteId=route["RouteId"], RouteResponseKey="$default")
+        add_route(client, api_id, key, integration_base + path, two_way=two_way, timeout_ms=timeout_ms)
     client.create_stage(ApiId=api_id, StageName=stage)
     client.create_deployment(ApiId=api_id, StageName=stage)
     return api_id
+
+
+def add_route(client, api_id, route_key, uri, two_way=True, timeout_ms=None):
+    """An HTTP_PROXY integration posting to ``uri`` and the route that targets it (not deployed).
+
+    A two-way route sends the integration's answer back to the client, as the
+    provisioning code sets up every route but ``$connect`` and ``$disconnect``.
+    """
+    params = {
+        "ApiId": api_id,
+        "IntegrationType": "HTTP_PROXY",
+        "IntegrationMethod": "POST",
+        "IntegrationUri": uri,
+        "RequestParameters": {"integration.request.header.connectionId": "context.connectionId"},
+    }
+    if timeout_ms:
+        params["TimeoutInMillis"] = timeout_ms
+    integration = client.create_integration(**params)
+    route_params = {"ApiId": api_id, "RouteKey": route_key, "Target": "integrations/" + integration["IntegrationId"]}
+    if two_way:
+        route_params["RouteResponseSelectionExpression"] = "$default"
+    route = client.create_route(**route_params)
+    if two_way:
+        client.create_route_response(ApiId=api_id, RouteId=route["RouteId"], RouteResponseKey="$default")
 
 
 def run(coroutine):

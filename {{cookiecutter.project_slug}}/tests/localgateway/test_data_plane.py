@@ -8,7 +8,7 @@ import re
 import aiohttp
 import pytest
 
-from .support import RawWebSocket, control_client, deploy_websocket_api, run, start_gateway
+from .support import RawWebSocket, add_route, control_client, deploy_websocket_api, run, start_gateway
 
 CONNECTION_ID = re.compile(r"^[A-Za-z0-9]{15}=$")
 
@@ -173,13 +173,7 @@ def test_without_a_default_route_an_unmatched_message_gets_the_forbidden_frame(g
 
 def test_a_one_way_route_sends_nothing_back(gateway, integration, control, api_id):
     integration.respond("/ws/quiet", body="should not be seen")
-    integration_id = control.create_integration(
-        ApiId=api_id,
-        IntegrationType="HTTP_PROXY",
-        IntegrationMethod="POST",
-        IntegrationUri=integration.base_url + "/ws/quiet",
-    )["IntegrationId"]
-    control.create_route(ApiId=api_id, RouteKey="quiet", Target=f"integrations/{integration_id}")
+    add_route(control, api_id, "quiet", integration.base_url + "/ws/quiet", two_way=False)
     control.create_deployment(ApiId=api_id, StageName="production")
 
     async def scenario():
@@ -200,18 +194,7 @@ def test_only_deployed_routes_are_live_and_a_new_deployment_applies_to_open_sock
     gateway, integration, control, api_id
 ):
     integration.respond("/ws/late", body="late route")
-    integration_id = control.create_integration(
-        ApiId=api_id,
-        IntegrationType="HTTP_PROXY",
-        IntegrationMethod="POST",
-        IntegrationUri=integration.base_url + "/ws/late",
-    )["IntegrationId"]
-    control.create_route(
-        ApiId=api_id,
-        RouteKey="late",
-        Target=f"integrations/{integration_id}",
-        RouteResponseSelectionExpression="$default",
-    )
+    add_route(control, api_id, "late", integration.base_url + "/ws/late")
 
     async def scenario():
         session, websocket = await _open(gateway)
@@ -235,18 +218,7 @@ def test_auto_deploy_stage_makes_changes_live_at_once(gateway, integration, cont
     ]
     control.create_stage(ApiId=api_id, StageName="production", AutoDeploy=True)
     integration.respond("/ws/default", body="auto")
-    integration_id = control.create_integration(
-        ApiId=api_id,
-        IntegrationType="HTTP_PROXY",
-        IntegrationMethod="POST",
-        IntegrationUri=integration.base_url + "/ws/default",
-    )["IntegrationId"]
-    control.create_route(
-        ApiId=api_id,
-        RouteKey="$default",
-        Target=f"integrations/{integration_id}",
-        RouteResponseSelectionExpression="$default",
-    )
+    add_route(control, api_id, "$default", integration.base_url + "/ws/default")
     deployments = control.get_deployments(ApiId=api_id)["Items"]
     assert deployments and all(d["AutoDeployed"] for d in deployments)
 
