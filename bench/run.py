@@ -730,8 +730,24 @@ def callback_ids():
     return [f"Cb{index:013d}=" for index in range(CALLBACK_SESSIONS)]
 
 
+def callback_headers():
+    """What API Gateway sends with a message, as both packages check it (the published
+    one also wants X-Real-Ip); each request adds its own ``Connectionid``."""
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": f"AmazonAPIGateway_{CALLBACK_API_ID}",
+        "X-Amzn-Apigateway-Api-Id": CALLBACK_API_ID,
+        "X-Amzn-Trace-Id": "Root=1-67891233-abcdef012345678912345678",
+        "X-Forwarded-For": "203.0.113.7",
+        "X-Forwarded-Port": "443",
+        "X-Forwarded-Proto": "https",
+        "X-Real-Ip": "203.0.113.7",
+    }
+
+
 def write_lua():
     ids = ", ".join(f'"{cid}"' for cid in callback_ids())
+    headers = "\n".join(f'wrk.headers["{name}"] = "{value}"' for name, value in callback_headers().items())
     path = WORK / "callback.lua"
     path.write_text(
         f"""-- POST one message per request to /ws/default, rotating over the seeded sessions.
@@ -740,14 +756,7 @@ local ids = {{{ids}}}
 local index = 0
 wrk.method = "POST"
 wrk.body = '{{"action":"bench","text":"hello from wrk"}}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["User-Agent"] = "AmazonAPIGateway_{CALLBACK_API_ID}"
-wrk.headers["X-Amzn-Apigateway-Api-Id"] = "{CALLBACK_API_ID}"
-wrk.headers["X-Amzn-Trace-Id"] = "Root=1-67891233-abcdef012345678912345678"
-wrk.headers["X-Forwarded-For"] = "203.0.113.7"
-wrk.headers["X-Forwarded-Port"] = "443"
-wrk.headers["X-Forwarded-Proto"] = "https"
-wrk.headers["X-Real-Ip"] = "203.0.113.7"
+{headers}
 
 request = function()
   index = index % #ids + 1
@@ -809,17 +818,7 @@ def run_python_load(port, seconds, _lua):
         index = offset
         while time.perf_counter() < deadline:
             index = (index + 1) % len(ids)
-            headers = {
-                "Content-Type": "application/json",
-                "User-Agent": f"AmazonAPIGateway_{CALLBACK_API_ID}",
-                "X-Amzn-Apigateway-Api-Id": CALLBACK_API_ID,
-                "X-Amzn-Trace-Id": "Root=1-67891233-abcdef012345678912345678",
-                "X-Forwarded-For": "203.0.113.7",
-                "X-Forwarded-Port": "443",
-                "X-Forwarded-Proto": "https",
-                "X-Real-Ip": "203.0.113.7",
-                "Connectionid": ids[index],
-            }
+            headers = {**callback_headers(), "Connectionid": ids[index]}
             started = time.perf_counter()
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             connection.request("POST", "/ws/default", body=body, headers=headers)
@@ -880,17 +879,7 @@ def run_python_probe(port):
         "POST",
         "/ws/default",
         body=b'{"action":"bench"}',
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": f"AmazonAPIGateway_{CALLBACK_API_ID}",
-            "X-Amzn-Apigateway-Api-Id": CALLBACK_API_ID,
-            "X-Amzn-Trace-Id": "Root=1-67891233-abcdef012345678912345678",
-            "X-Forwarded-For": "203.0.113.7",
-            "X-Forwarded-Port": "443",
-            "X-Forwarded-Proto": "https",
-            "X-Real-Ip": "203.0.113.7",
-            "Connectionid": callback_ids()[0],
-        },
+        headers={**callback_headers(), "Connectionid": callback_ids()[0]},
     )
     status = connection.getresponse().status
     connection.close()
