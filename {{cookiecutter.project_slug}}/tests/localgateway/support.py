@@ -202,6 +202,20 @@ def run(coroutine):
     return asyncio.run(coroutine)
 
 
+def client_frame(opcode, payload, fin=True):
+    """One WebSocket frame as a client must send it (masked, RFC 6455 section 5.2)."""
+    first = (0x80 if fin else 0) | opcode
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", first, 0x80 | size)
+    elif size < 65536:
+        header = struct.pack("!BBH", first, 0x80 | 126, size)
+    else:
+        header = struct.pack("!BBQ", first, 0x80 | 127, size)
+    mask = os.urandom(4)
+    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
 class RawWebSocket:
     """A bare WebSocket client that sends frames exactly as told (fragments, sizes).
 
@@ -230,17 +244,7 @@ class RawWebSocket:
         return cls(reader, writer)
 
     async def send_frame(self, opcode, payload, fin=True):
-        mask = os.urandom(4)
-        first = (0x80 if fin else 0) | opcode
-        size = len(payload)
-        if size < 126:
-            header = struct.pack("!BB", first, 0x80 | size)
-        elif size < 65536:
-            header = struct.pack("!BBH", first, 0x80 | 126, size)
-        else:
-            header = struct.pack("!BBQ", first, 0x80 | 127, size)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.writer.write(header + mask + masked)
+        self.writer.write(client_frame(opcode, payload, fin))
         await self.writer.drain()
 
     async def send_fragmented_text(self, text, frame_size):

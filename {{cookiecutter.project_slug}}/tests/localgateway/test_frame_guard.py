@@ -1,9 +1,10 @@
 """The 32 KB frame guard, fed a raw byte stream in awkward chunks."""
 
-import os
 import struct
 
 from django_aws_api_gateway_websockets.localgateway.frame_guard import FrameSizeGuard
+
+from .support import client_frame as frame
 
 
 class Recorder:
@@ -16,19 +17,6 @@ class Recorder:
 
     def feed_eof(self):
         pass
-
-
-def frame(opcode, payload, fin=True):
-    first = (0x80 if fin else 0) | opcode
-    size = len(payload)
-    if size < 126:
-        header = struct.pack("!BB", first, 0x80 | size)
-    elif size < 65536:
-        header = struct.pack("!BBH", first, 0x80 | 126, size)
-    else:
-        header = struct.pack("!BBQ", first, 0x80 | 127, size)
-    mask = os.urandom(4)
-    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
 def feed_in_chunks(guard, data, size):
