@@ -4,8 +4,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from django_aws_api_gateway_websockets.models import ApiGateway
 from django_aws_api_gateway_websockets.testing import WebSocketTestClient
+
+from .records import OTHER_API_ID, make_api_gateway
 
 
 @pytest.fixture
@@ -30,26 +31,26 @@ def logged_in_client(client, user):
 
 
 @pytest.fixture
-def gateway(db):
-    """A created API Gateway record: the API whose calls the tests play."""
-    return ApiGateway.objects.create(
-        api_name="Tests",
-        api_id="test123abc",
-        target_base_endpoint="https://testserver/ws/",
-        api_endpoint="wss://test123abc.execute-api.eu-west-1.amazonaws.com",
-        api_created=True,
-    )
+def api_gateway(db):
+    """The created API Gateway record whose calls the tests play."""
+    return make_api_gateway()
 
 
 @pytest.fixture
-def socket_for(gateway):
+def other_api_gateway(db):
+    """A second registered API: requests naming it must not reach the first one's sessions."""
+    return make_api_gateway(OTHER_API_ID)
+
+
+@pytest.fixture
+def socket_for(api_gateway):
     """``socket_for(user, channel)``: an open connection of ``user``'s browser, opened
     the way API Gateway opens it (a fresh token, then ``$connect``)."""
 
     def open_socket(user, channel):
         browser = Client()
         browser.force_login(user)
-        ws = WebSocketTestClient(gateway, browser)
+        ws = WebSocketTestClient(api_gateway, browser)
         response = ws.connect(channel=channel, token=ws.fetch_token())
         assert response.status_code == 200, response.content
         return ws

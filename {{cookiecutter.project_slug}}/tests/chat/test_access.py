@@ -67,9 +67,9 @@ def test_a_member_connects_to_a_private_room(vault, make_user, socket_for):
 
 
 @pytest.mark.parametrize("channel", ["chat-vault", "chat-no-such-room"])
-def test_a_user_without_access_is_refused_at_connect(channel, vault, make_user, gateway, browser_for):
+def test_a_user_without_access_is_refused_at_connect(channel, vault, make_user, api_gateway, browser_for):
     stranger = make_user("stranger")
-    ws = WebSocketTestClient(gateway, browser_for(stranger))
+    ws = WebSocketTestClient(api_gateway, browser_for(stranger))
     response = ws.connect(channel=channel, token=ws.fetch_token())
     assert response.status_code == 403
     assert response.json() == {"error": "channel not allowed"}

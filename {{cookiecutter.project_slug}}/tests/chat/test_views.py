@@ -36,9 +36,9 @@ def test_the_room_list_shows_closed_rooms_locked(logged_in_client, lobby, vault)
     assert reverse("chat:room", args=["vault"]).encode() not in response.content
 
 
-def test_the_room_page_carries_what_its_socket_needs(logged_in_client, lobby, gateway):
+def test_the_room_page_carries_what_its_socket_needs(logged_in_client, lobby, api_gateway):
     route = ApiGatewayAdditionalRoute.objects.create(
-        api_gateway=gateway, name="chat", route_key="chat", integration_url="https://testserver/chat/ws/"
+        api_gateway=api_gateway, name="chat", route_key="chat", integration_url="https://testserver/chat/ws/"
     )
     response = logged_in_client.get(reverse("chat:room", args=["lobby"]))
     assert response.status_code == 200
@@ -46,7 +46,7 @@ def test_the_room_page_carries_what_its_socket_needs(logged_in_client, lobby, ga
     assert context["api_gateway_route"] == route
     assert context["channel_name"] == "chat-lobby"
     assert context["websocket_action"] == "chat"
-    assert context["websocket_url"] == gateway.websocket_url
+    assert context["websocket_url"] == api_gateway.websocket_url
     assert context["websocket_token_url"] == reverse("websocket_token")
     assert _config(response)["channel"] == "chat-lobby"
     assert _config(response)["action"] == "chat"

@@ -38,10 +38,10 @@ def test_staff_connect_to_the_dashboard_channel(staff, socket_for):
     assert WebSocketSession.objects.get(connection_id=ws.connection_id).channel_name == DASHBOARD_CHANNEL
 
 
-def test_others_are_refused_at_connect(make_user, gateway):
+def test_others_are_refused_at_connect(make_user, api_gateway):
     browser = Client()
     browser.force_login(make_user("plain"))
-    ws = WebSocketTestClient(gateway, browser)
+    ws = WebSocketTestClient(api_gateway, browser)
     response = ws.connect(channel=DASHBOARD_CHANNEL, token=ws.fetch_token())
     assert response.status_code == 403
     assert response.json() == {"error": "channel not allowed"}

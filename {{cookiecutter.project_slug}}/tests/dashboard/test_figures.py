@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def sessions(gateway):
+def sessions(api_gateway):
     """Three open sessions on two channels, one closed; 10 messages received in all."""
 
     numbers = itertools.count(1)
@@ -25,7 +25,7 @@ def sessions(gateway):
         return WebSocketSession.objects.create(
             connection_id=f"conn{next(numbers):011d}=",
             channel_name=channel,
-            api_gateway=gateway,
+            api_gateway=api_gateway,
             connected=connected,
             request_count=count,
         )
@@ -74,7 +74,7 @@ def test_recent_samples_are_oldest_first_and_bounded():
     assert [s.connections for s in figures.recent_samples(count=3)] == [2, 3, 4]
 
 
-def test_pushing_reaches_every_dashboard_and_nothing_else(sessions, gateway):
+def test_pushing_reaches_every_dashboard_and_nothing_else(sessions, api_gateway):
     with capture_messages() as sent:
         sample, report = figures.push_figures()
     assert [m.connection_id for m in sent] == [sessions[2].connection_id]

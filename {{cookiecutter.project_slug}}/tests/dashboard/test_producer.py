@@ -17,9 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def watcher(gateway):
+def watcher(api_gateway):
     return WebSocketSession.objects.create(
-        connection_id="watcher00000001=", channel_name="dashboard", api_gateway=gateway
+        connection_id="watcher00000001=", channel_name="dashboard", api_gateway=api_gateway
     )
 
 

@@ -13,7 +13,7 @@ from {{ cookiecutter.project_slug }}.dashboard.models import Sample
 pytestmark = pytest.mark.django_db
 
 
-def test_the_page_carries_the_channel_route_and_recent_figures(client, staff, gateway):
+def test_the_page_carries_the_channel_route_and_recent_figures(client, staff, api_gateway):
     now = timezone.now()
     for n in range(3):
         Sample.objects.create(taken_on=now - timedelta(seconds=10 - n), connections=n)
@@ -23,7 +23,7 @@ def test_the_page_carries_the_channel_route_and_recent_figures(client, staff, ga
     context = response.context
     assert context["channel_name"] == "dashboard"
     assert context["websocket_action"] == "dashboard"
-    assert context["websocket_url"] == gateway.websocket_url
+    assert context["websocket_url"] == api_gateway.websocket_url
     config = context["dashboard_config"]
     assert (config["channel"], config["action"]) == ("dashboard", "dashboard")
     assert [sample["connections"] for sample in config["samples"]] == [0, 1, 2]

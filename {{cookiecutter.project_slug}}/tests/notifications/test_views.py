@@ -16,7 +16,7 @@ def test_the_page_needs_a_login(client):
     assert response.url.startswith(reverse("login"))
 
 
-def test_the_page_lists_the_users_own_notifications_and_unread_count(logged_in_client, user, other_user, gateway):
+def test_the_page_lists_the_users_own_notifications_and_unread_count(logged_in_client, user, other_user, api_gateway):
     read = Notification.objects.create(user=user, title="old news")
     read.read_on = read.created_on
     read.save()
@@ -28,7 +28,7 @@ def test_the_page_lists_the_users_own_notifications_and_unread_count(logged_in_c
     assert context["unread"] == 1
     assert [n["id"] for n in context["notifications_config"]["notifications"]] == [unread.pk, read.pk]
     assert (context["channel_name"], context["websocket_action"]) == ("notifications", "notifications")
-    assert context["websocket_url"] == gateway.websocket_url
+    assert context["websocket_url"] == api_gateway.websocket_url
     assert b"someone else" not in response.content
     assert b'data-count="1"' in response.content
     assert "csrftoken" in response.cookies

@@ -35,6 +35,7 @@ from django_aws_api_gateway_websockets.models import (
 # The browser fixtures of the end-to-end suite, for test_gateway_restart.py and
 # test_escaping.py.
 from tests.e2e.conftest import browser_type_launch_args, local_gateway, make_user, site  # noqa: F401
+from tests.records import make_api_gateway
 
 from . import report
 
@@ -190,22 +191,9 @@ def changes(before, after):
     return {name: (before[name], after[name]) for name in before if before[name] != after[name]}
 
 
-def make_api_gateway(api_id=API_ID, **fields):
-    values = {
-        "api_name": f"Reliability {api_id}",
-        "default_channel_name": "lobby",
-        "target_base_endpoint": "https://testserver/ws/",
-        "api_id": api_id,
-        "api_endpoint": f"wss://{api_id}.execute-api.eu-west-1.amazonaws.com",
-        "api_created": True,
-    }
-    values.update(fields)
-    return ApiGateway.objects.create(**values)
-
-
 @pytest.fixture
 def api_gateway(db):
-    return make_api_gateway()
+    return make_api_gateway(API_ID)
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from django.test import Client
 from django_aws_api_gateway_websockets.conf import ws_setting
 from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketSession, WebSocketToken
 from django_aws_api_gateway_websockets.testing import WebSocketTestClient, fetch_websocket_token
+from tests.records import make_api_gateway
 from tests.websockets.test_concurrency import run_together
 
-from .conftest import make_api_gateway
 from .views import TightTokenView
 
 AREA = "Concurrency"

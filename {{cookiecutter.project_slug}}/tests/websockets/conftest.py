@@ -7,37 +7,11 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from django_aws_api_gateway_websockets.models import (
-    ApiGateway,
     ConnectionRateLimit,
     WebSocketSession,
     WebSocketToken,
 )
 from django_aws_api_gateway_websockets.testing import WebSocketTestClient, capture_messages
-
-API_ID = "abc123defg"
-OTHER_API_ID = "zyx987wvut"
-
-
-def make_api_gateway(api_id=API_ID, **fields):
-    defaults = {
-        "api_name": f"Test API {api_id}",
-        "default_channel_name": "lobby",
-        "target_base_endpoint": "https://testserver/ws/",
-        "api_id": api_id,
-        "api_endpoint": f"wss://{api_id}.execute-api.eu-west-1.amazonaws.com",
-        "api_created": True,
-    }
-    return ApiGateway.objects.create(**{**defaults, **fields})
-
-
-@pytest.fixture
-def api_gateway(db):
-    return make_api_gateway()
-
-
-@pytest.fixture
-def other_api_gateway(db):
-    return make_api_gateway(OTHER_API_ID)
 
 
 @pytest.fixture

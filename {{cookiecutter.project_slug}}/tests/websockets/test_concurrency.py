@@ -14,8 +14,7 @@ from django.test import Client
 
 from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketSession, WebSocketToken
 from django_aws_api_gateway_websockets.testing import WebSocketTestClient
-
-from .conftest import make_api_gateway
+from tests.records import make_api_gateway
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.websockets.urls")]
 

@@ -9,8 +9,9 @@ import pytest
 from django.test import override_settings
 
 from django_aws_api_gateway_websockets.models import WebSocketSession
+from tests.records import OTHER_API_ID, make_api_gateway
 
-from .conftest import OTHER_API_ID, assert_refused, make_api_gateway
+from .conftest import assert_refused
 
 pytestmark = pytest.mark.urls("tests.websockets.urls")
 

@@ -9,8 +9,7 @@ from django.views.generic import TemplateView
 
 from django_aws_api_gateway_websockets.mixins import AddWebSocketRouteToContextMixin, AppChannelWebSocketMixin
 from django_aws_api_gateway_websockets.models import ApiGatewayAdditionalRoute
-
-from .conftest import make_api_gateway
+from tests.records import make_api_gateway
 
 # tests/websockets/templates/dashboard.html prints the context the mixins add.
 TEST_TEMPLATES = [

@@ -13,8 +13,9 @@ from django.urls import reverse
 
 from django_aws_api_gateway_websockets.models import ApiGatewayAdditionalRoute, WebSocketSession
 from django_aws_api_gateway_websockets.testing import WebSocketTestClient
+from tests.records import make_api_gateway
 
-from .conftest import assert_refused, make_api_gateway
+from .conftest import assert_refused
 from .seed_examples.api_gateway_setup import subdomain_settings as setup_cookie_settings
 from .seed_examples.settings_page import (
     installed_apps,

@@ -9,8 +9,7 @@ from django.urls import path
 
 from django_aws_api_gateway_websockets.testing import WebSocketTestClient
 from django_aws_api_gateway_websockets.views import WebSocketView
-
-from .conftest import make_api_gateway
+from tests.records import make_api_gateway
 
 in_atomic_block = []
 
