@@ -191,11 +191,11 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
         return Answer(int(status), error_type, body)
 
-    async def request(self, raw, timeout):
+    async def request(self, raw):
         self.waiter = asyncio.get_running_loop().create_future()
         self.transport.write(raw)
         try:
-            return await asyncio.wait_for(self.waiter, timeout)
+            return await self.waiter
         finally:
             self.waiter = None
 
@@ -270,13 +270,13 @@ class _Pool:
         self.idle.clear()
 
 
-async def _exchange(pool, raw, timeout):
+async def _exchange(pool, raw):
     """Send one request and read its answer, retrying once on a fresh connection
     when a reused one turns out to have been closed by the server."""
     for _ in range(2):
         connection = await pool.acquire()
         try:
-            answer = await connection.request(raw, timeout)
+            answer = await connection.request(raw)
         except ConnectionFailed as failure:
             pool.discard(connection)
             if connection.reused and not failure.answered:
@@ -345,7 +345,10 @@ async def _post_with_retries(pool, host, path, canonical_uri, body_part, signer,
         head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         raw = f"POST {path} HTTP/1.1\r\nHost: {host}\r\n{head}".encode() + body_part
         try:
-            answer = await _exchange(pool, raw, options.timeout_seconds)
+            # One deadline for the whole attempt: opening a connection (TCP, then TLS)
+            # can hang as long as waiting for the answer.
+            async with asyncio.timeout(options.timeout_seconds):
+                answer = await _exchange(pool, raw)
         except TimeoutError:
             return "timeout"
         except (ConnectionFailed, OSError) as exc:

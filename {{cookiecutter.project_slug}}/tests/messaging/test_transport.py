@@ -3,6 +3,7 @@ servers that close idle connections, chunked and close-delimited answers, TLS wi
 the CA bundle boto3 would use, and answers that are not HTTP."""
 
 import asyncio
+import socket
 import ssl
 import threading
 
@@ -149,6 +150,18 @@ def test_an_answer_that_is_not_http_is_a_reported_failure(raw_server):
 def test_nothing_listening_is_a_reported_failure():
     result = post_to_connections("http://127.0.0.1:9/production", ["x="], b"{}", SIGNER, OPTIONS)
     assert result.failed["x="].startswith("connection error")
+
+
+def test_the_timeout_also_bounds_opening_the_connection():
+    # A listener that accepts TCP and never speaks TLS: the handshake would wait for
+    # asyncio's own 60 s unless the send's timeout covers opening the connection.
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        options = SendOptions(concurrency=1, timeout_seconds=0.3, throttle_retries=0, throttle_base_delay=0)
+
+        result = post_to_connections(f"https://127.0.0.1:{port}/production", ["x="], b"{}", SIGNER, options)
+
+    assert result.failed == {"x=": "timeout"}
 
 
 def test_https_uses_the_aws_ca_bundle(raw_server, tmp_path, monkeypatch):
