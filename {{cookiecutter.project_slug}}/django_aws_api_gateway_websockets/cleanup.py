@@ -20,7 +20,6 @@ What is safe to remove:
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Q
 from django.urls import get_resolver
 from django.utils import timezone
 
@@ -50,10 +49,16 @@ def clear_websocket_sessions(dry_run=False, now=None):
 
 
 def cleanup_websocket_tokens(dry_run=False, now=None):
-    """Delete tokens that are used or expired."""
+    """Delete tokens that are used or expired and that the token rate limit no longer counts.
+
+    The limit counts every token a user was issued in its window, used ones included,
+    so deleting a used token earlier would hand the user fresh tokens before the
+    window is over.
+    """
     now = now or timezone.now()
-    expired_before = now - timedelta(seconds=int(ws_setting("TOKEN_EXPIRY_SECONDS")))
-    spent = WebSocketToken.objects.filter(Q(used=True) | Q(created_at__lt=expired_before))
+    expiry = timedelta(seconds=int(ws_setting("TOKEN_EXPIRY_SECONDS")))
+    window = timedelta(minutes=float(ws_setting("TOKEN_RATE_LIMIT_WINDOW_MINUTES")))
+    spent = WebSocketToken.objects.filter(created_at__lt=now - max(expiry, window))
     if dry_run:
         return spent.count()
     return spent.delete()[0]

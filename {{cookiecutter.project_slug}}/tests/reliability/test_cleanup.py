@@ -5,8 +5,9 @@ and connection attempts of random ages, clustered around every boundary (AWS's
 two-hour maximum connection time, the retention periods, the token lifetime, the
 rate-limit window), runs the three clean-up commands at a fixed "now", and checks
 each row against the rule in ``cleanup.py``: a connected session younger than AWS's
-maximum connection time is never touched, an unused token that is still valid is
-never deleted, and no attempt inside a rate-limit window is forgotten.
+maximum connection time is never touched, no token is deleted while it is valid or
+the token rate limit still counts it, and no attempt inside a rate-limit window is
+forgotten.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -47,7 +48,10 @@ def limits():
     return {
         "max_connection": timedelta(seconds=int(ws_setting("MAX_CONNECTION_SECONDS"))),
         "retention": timedelta(days=float(ws_setting("DISCONNECTED_SESSION_RETENTION_DAYS"))),
-        "token": timedelta(seconds=int(ws_setting("TOKEN_EXPIRY_SECONDS"))),
+        "token": max(
+            timedelta(seconds=int(ws_setting("TOKEN_EXPIRY_SECONDS"))),
+            timedelta(minutes=float(ws_setting("TOKEN_RATE_LIMIT_WINDOW_MINUTES"))),
+        ),
         "attempts": max(
             timedelta(hours=float(ws_setting("RATE_LIMIT_RETENTION_HOURS"))),
             timedelta(minutes=cleanup.longest_rate_limit_window_minutes()),
@@ -58,7 +62,7 @@ def limits():
 session_rows = st.lists(
     st.tuples(st.booleans(), ages_around(AWS_MAX_CONNECTION_SECONDS, 7 * 86400)), min_size=1, max_size=8
 )
-token_rows = st.lists(st.tuples(st.booleans(), ages_around(60)), max_size=6)
+token_rows = st.lists(st.tuples(st.booleans(), ages_around(60, 5 * 60)), max_size=6)
 attempt_rows = st.lists(ages_around(5 * 60, 24 * 3600), max_size=6)
 
 
@@ -123,7 +127,7 @@ def test_clean_up_removes_only_what_is_no_longer_in_use(
                 assert remaining[connection_id].updated_on == stamp
         kept_tokens = set(WebSocketToken.objects.values_list("pk", flat=True))
         for pk, (used, age) in token_ages.items():
-            assert (pk in kept_tokens) == (not used and age <= limit["token"]), (used, age)
+            assert (pk in kept_tokens) == (age <= limit["token"]), (used, age)
         kept_attempts = set(ConnectionRateLimit.objects.values_list("pk", flat=True))
         for pk, age in attempt_ages.items():
             assert (pk in kept_attempts) == (age <= limit["attempts"]), age

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from django_aws_api_gateway_websockets.cleanup import longest_rate_limit_window_minutes
 from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketSession, WebSocketToken
+from django_aws_api_gateway_websockets.tokens import issue_token, issuing_rate_limited
 from django_aws_api_gateway_websockets.views import WebSocketView
 
 pytestmark = pytest.mark.django_db
@@ -91,15 +92,35 @@ def test_clear_sessions_dry_run_changes_nothing(sessions):
     assert sorted(WebSocketSession.objects.values_list("connection_id", "connected", "updated_on")) == before
 
 
-def test_cleanup_tokens_deletes_used_and_expired_ones(user):
+def test_cleanup_tokens_deletes_used_and_expired_ones_past_the_rate_limit_window(user):
     now = timezone.now()
-    fresh = WebSocketToken.objects.create(token="a" * 64, user=user, created_at=now)
-    WebSocketToken.objects.create(token="b" * 64, user=user, created_at=now, used=True)
-    WebSocketToken.objects.create(token="c" * 64, user=user, created_at=now - timedelta(seconds=61))
+
+    def token(name, age, used=False):
+        return WebSocketToken.objects.create(token=name * 64, user=user, created_at=now - age, used=used)
+
+    # The token rate limit counts 5 minutes (TOKEN_RATE_LIMIT_WINDOW_MINUTES) of tokens.
+    kept = [
+        token("a", timedelta(0)),
+        token("b", timedelta(0), used=True),
+        token("c", timedelta(minutes=4, seconds=59)),
+    ]
+    token("d", timedelta(minutes=5, seconds=1))
+    token("e", timedelta(days=1), used=True)
     assert run("cleanupWebSocketTokens", "--dry-run") == "Would remove 2 used or expired WebSocket token(s)."
-    assert WebSocketToken.objects.count() == 3
+    assert WebSocketToken.objects.count() == 5
     assert run("cleanupWebSocketTokens") == "Removed 2 used or expired WebSocket token(s)."
-    assert list(WebSocketToken.objects.all()) == [fresh]
+    assert sorted(WebSocketToken.objects.values_list("pk", flat=True)) == sorted(t.pk for t in kept)
+
+
+@override_settings(WEBSOCKETS={"TOKEN_RATE_LIMIT_MAX": 2})
+def test_cleanup_does_not_reset_the_token_rate_limit(user):
+    assert issue_token(user, "browser") and issue_token(user, "browser")
+    WebSocketToken.objects.update(used=True)
+
+    run("cleanupWebSocketTokens")
+
+    assert issuing_rate_limited(user)
+    assert issue_token(user, "browser") is None
 
 
 def attempt(age, ip="198.51.100.1"):

@@ -6,7 +6,10 @@ from ...cleanup import cleanup_websocket_tokens
 
 
 class Command(BaseCommand):
-    help = "Delete WebSocket tokens that are used or expired."
+    help = (
+        "Delete WebSocket tokens that are used or expired, once the token rate limit "
+        "(TOKEN_RATE_LIMIT_WINDOW_MINUTES) no longer counts them."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="Count what would be deleted; delete nothing.")
