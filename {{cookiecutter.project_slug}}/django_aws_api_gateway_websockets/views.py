@@ -293,7 +293,7 @@ class WebSocketView(View):
         except Rejection as rejection:
             return self.reject(rejection)
         session = self.websocket_session
-        request.user = SimpleLazyObject(lambda: session.user or AnonymousUser())
+        request.user = SimpleLazyObject(lambda: _active_or_anonymous(session.user))
         response = getattr(self, handler_name)(request, *args, **kwargs)
         if response is None:
             return HttpResponse(status=204)
@@ -312,7 +312,7 @@ class WebSocketView(View):
             found = session_rows.find_open_session(self.connection_id, self.api_id)
             if found is None:
                 raise session_rows.why_no_open_session(self.connection_id, self.api_id)
-            if not self.has_websocket_permissions(found.user or AnonymousUser()):
+            if not self.has_websocket_permissions(_active_or_anonymous(found.user)):
                 raise forbidden("permission denied", f"user {found.user_id} lacks the permissions this view requires")
         session = session_rows.count_message(self.connection_id, self.api_id)
         if session is None:
@@ -338,7 +338,12 @@ class WebSocketView(View):
 
 
 def _load_user(user_id):
-    user = get_user_model()._default_manager.filter(pk=user_id).first()
+    return _active_or_anonymous(get_user_model()._default_manager.filter(pk=user_id).first())
+
+
+def _active_or_anonymous(user):
+    # As Django's ModelBackend: a deactivated user is nobody, also on a socket
+    # that opened before the account was deactivated.
     return user if user is not None and user.is_active else AnonymousUser()
 
 

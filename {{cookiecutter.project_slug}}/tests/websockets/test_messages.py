@@ -109,6 +109,17 @@ def test_a_message_to_a_handler_costs_one_query(handlers, django_assert_num_quer
         assert handlers.message({"action": "quiet"}).status_code == 204
 
 
+def test_a_handler_that_reads_the_user_costs_one_query_more(handlers, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        assert answer(handlers.message({"action": "chat_message"}))["user"] == "alice"
+
+
+def test_a_user_deactivated_after_connecting_is_anonymous_to_handlers(handlers, user):
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert answer(handlers.message({"action": "chat_message"}))["user"] is None
+
+
 # ----------------------------------------------------------- handler selection
 
 
@@ -285,6 +296,13 @@ def test_permissions_are_checked_again_on_every_message(permitted, user, unchang
     with unchanged():
         assert_refused(permitted.message({"action": "default"}), 403, "permission denied")
     assert session_of(permitted).request_count == 1
+
+
+def test_a_deactivated_user_loses_the_permissions_on_the_next_message(permitted, user, unchanged):
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    with unchanged():
+        assert_refused(permitted.message({"action": "default"}), 403, "permission denied")
 
 
 def test_a_permission_checked_message_costs_a_few_queries(permitted, django_assert_max_num_queries):
