@@ -95,7 +95,7 @@ async def _post(request, connection):
     declared = request.content_length
     if declared is not None and declared > MAX_POST_BYTES:
         return _too_large(connection.connection_id, declared)
-    data = await request.content.read(MAX_POST_BYTES + 1)
+    data = await _read_body(request, MAX_POST_BYTES)
     if len(data) > MAX_POST_BYTES:
         return _too_large(connection.connection_id, len(data))
     if not data:
@@ -104,6 +104,21 @@ async def _post(request, connection):
     if not await connection.send(data):
         return _gone(connection.connection_id)
     return web.Response(status=200)
+
+
+async def _read_body(request, limit):
+    """The whole body, or its first ``limit + 1`` bytes when it is longer than ``limit``.
+
+    One ``read()`` only returns what has arrived so far; a body sent in several TCP
+    writes needs reading until the end.
+    """
+    data = bytearray()
+    while len(data) <= limit:
+        chunk = await request.content.read(limit + 1 - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
 
 
 def _too_large(connection_id, size):

@@ -11,6 +11,9 @@ from django_aws_api_gateway_websockets.localgateway.faults import FaultRule
 
 from .support import control_client, deploy_websocket_api, management_client, run, start_gateway
 
+# The gateway checks that a request is signed for execute-api, not the signature itself.
+ANY_SIGNATURE = "AWS4-HMAC-SHA256 Credential=local/20240101/eu-west-1/execute-api/aws4_request, Signature=0"
+
 
 async def _connected(gateway, integration, user_agent="test-browser/1.0"):
     session = aiohttp.ClientSession(headers={"User-Agent": user_agent})
@@ -79,6 +82,43 @@ def test_posts_over_128_kib_are_refused_with_413_and_the_socket_stays(gateway, i
 
     received = run(scenario())
     assert received.data == "y" * 131072
+
+
+async def _post_in_two_writes(port, path, first, second):
+    """POST ``first + second`` as one body whose halves reach the gateway separately."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {len(first) + len(second)}\r\n"
+            f"Authorization: {ANY_SIGNATURE}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        + first
+    )
+    await writer.drain()
+    # Long enough for the gateway to start reading the body before the rest is sent.
+    await asyncio.sleep(0.3)
+    writer.write(second)
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), 10)
+    writer.close()
+    await writer.wait_closed()
+    return int(status_line.split()[1])
+
+
+def test_a_post_whose_body_arrives_in_two_writes_is_sent_whole(gateway, integration, api_id):
+    async def scenario():
+        session, websocket, connection_id = await _connected(gateway, integration)
+        status = await _post_in_two_writes(
+            gateway.port, f"/production/@connections/{connection_id}", b"a" * 1000, b"b" * 1000
+        )
+        received = await websocket.receive(timeout=10)
+        await websocket.close()
+        await session.close()
+        return status, received
+
+    status, received = run(scenario())
+    assert status == 200
+    assert received.data == "a" * 1000 + "b" * 1000
 
 
 def test_an_empty_post_is_a_bad_request(gateway, integration, api_id):
