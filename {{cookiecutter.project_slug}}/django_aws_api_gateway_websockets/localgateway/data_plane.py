@@ -219,6 +219,15 @@ async def _receive_messages(request, gateway, connection, connected_at_ms):
 
 
 async def _route_message(request, gateway, connection, text, connected_at_ms):
+    """Deliver one message; a bug on the way still answers the client, never drops it."""
+    try:
+        await _deliver_message(request, gateway, connection, text, connected_at_ms)
+    except Exception:
+        logger.exception("Connection %s: a message could not be delivered", connection.connection_id)
+        await _send_gateway_error(connection, "Internal server error", aws_style_request_id())
+
+
+async def _deliver_message(request, gateway, connection, text, connected_at_ms):
     snapshot = gateway.state.live_snapshot(connection.api_id, connection.stage)
     routes = snapshot.routes if snapshot else {}
     selected = select_route_key(snapshot.route_selection_expression, text) if snapshot else None

@@ -109,7 +109,7 @@ def _mapped_value(source, context_variables, client, message_body):
     if source.startswith("route.request.body.") and message_body is not None:
         try:
             value = json.loads(message_body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse
             return None
         for step in source[len("route.request.body.") :].split("."):
             if not isinstance(value, dict) or step not in value:

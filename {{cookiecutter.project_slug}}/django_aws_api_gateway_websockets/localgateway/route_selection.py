@@ -10,7 +10,8 @@ Supported forms, as AWS documents them:
 Paths after ``request.body`` use dots and ``[index]`` / ``['name']`` steps. A path
 that is missing evaluates to ``""``; objects and lists are turned into compact JSON
 (AWS advises against relying on that). A message that is not JSON cannot be
-evaluated: :func:`select_route_key` answers ``None`` and the caller uses ``$default``.
+evaluated (nor can one nested too deeply to parse): :func:`select_route_key` answers
+``None`` and the caller uses ``$default``.
 """
 
 import json
@@ -50,7 +51,8 @@ class _LazyBody:
         if self._parsed is _MISSING:
             try:
                 self._parsed = json.loads(self.text)
-            except (TypeError, ValueError):
+            # Nesting deeper than the recursion limit fits in one frame: not JSON either.
+            except (TypeError, ValueError, RecursionError):
                 self._parsed = _NotJson
         if self._parsed is _NotJson:
             raise _NotJson

@@ -8,6 +8,8 @@ import re
 import aiohttp
 import pytest
 
+from django_aws_api_gateway_websockets.localgateway import data_plane
+
 from .support import RawWebSocket, add_route, control_client, deploy_websocket_api, run, start_gateway
 
 CONNECTION_ID = re.compile(r"^[A-Za-z0-9]{15}=$")
@@ -121,6 +123,52 @@ def test_route_selection_by_action_with_fallbacks_to_default(gateway, integratio
 
     replies = run(scenario())
     assert replies == [f"{route} got {text}" for text, route in messages]
+
+
+def test_a_message_too_deeply_nested_to_parse_goes_to_default(gateway, integration, api_id):
+    # Under the 32 KB frame limit, but deeper than Python's JSON parser can recurse.
+    nested = "[" * 30000
+
+    async def scenario():
+        session, websocket = await _open(gateway)
+        await websocket.send_str(nested)
+        first = await _receive_text(websocket)
+        await websocket.send_str('{"action": "chat"}')
+        second = await _receive_text(websocket)
+        await websocket.close()
+        await session.close()
+        return first, second
+
+    first, second = run(scenario())
+    assert first == f"default got {nested}"
+    assert second == 'chat got {"action": "chat"}'
+
+
+def test_an_unexpected_failure_while_routing_answers_internal_server_error(gateway, integration, api_id, monkeypatch):
+    select_route_key = data_plane.select_route_key
+
+    def failing_for_boom(expression, text):
+        if text == "boom":
+            raise RuntimeError("a bug in route selection")
+        return select_route_key(expression, text)
+
+    monkeypatch.setattr(data_plane, "select_route_key", failing_for_boom)
+
+    async def scenario():
+        session, websocket = await _open(gateway)
+        await websocket.send_str("boom")
+        frame = json.loads(await _receive_text(websocket))
+        await websocket.send_str("fine")
+        reply = await _receive_text(websocket)
+        await websocket.close()
+        await session.close()
+        return frame, reply
+
+    frame, reply = run(scenario())
+    assert frame["message"] == "Internal server error"
+    assert frame["connectionId"] == integration.requests_to("/ws/connect")[0].headers["connectionId"]
+    assert CONNECTION_ID.match(frame["requestId"])
+    assert reply == "default got fine"
 
 
 def test_template_selection_expression(integration):
