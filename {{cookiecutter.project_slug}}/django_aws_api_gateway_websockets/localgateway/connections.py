@@ -21,6 +21,9 @@ class Connection:
     source_ip: str
     user_agent: str
     domain_name: str
+    # The deployment the socket was opened with: $disconnect still has routes when
+    # DeleteStage or DeleteApi took the live one away.
+    snapshot: object = None
     connected_at: datetime = field(default_factory=utc_now)
     last_active_at: datetime = field(default_factory=utc_now)
     # Monotonic clock readings for the idle and maximum-duration limits.

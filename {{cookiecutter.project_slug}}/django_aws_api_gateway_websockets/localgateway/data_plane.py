@@ -12,7 +12,8 @@ Lifecycle of one connection, as on AWS:
    ``{"message": "Internal server error", ...}`` frame.
 3. ``$disconnect`` is POSTed after the socket closed, however it closed: by the
    client, by ``DELETE @connections``, after the idle timeout or the maximum
-   connection time, on a limit violation (1009 oversize, 1003 binary) or at shutdown.
+   connection time, on a limit violation (1009 oversize, 1003 binary), when its stage
+   or API is deleted, or at shutdown.
 
 Routes and integrations are read from the stage's current deployment at each event,
 so a new deployment applies to connections that are already open.
@@ -129,7 +130,8 @@ async def _serve(request, gateway, api_id, stage):
         # The client left while $connect was running: the integration accepted a
         # connection that never opened, so it gets its $disconnect as on AWS.
         logger.info("Connection %s: the client left during $connect", connection_id)
-        await _deliver_disconnect(request, gateway, _GoneClient(connection_id, api_id, stage), connected_at_ms)
+        gone = _GoneClient(connection_id, api_id, stage, snapshot)
+        await _deliver_disconnect(request, gateway, gone, connected_at_ms)
         raise
     connection = Connection(
         connection_id=connection_id,
@@ -139,6 +141,7 @@ async def _serve(request, gateway, api_id, stage):
         source_ip=request.remote or "",
         user_agent=request.headers.get("User-Agent", ""),
         domain_name=request.host.split(":", 1)[0],
+        snapshot=snapshot,
         connected_monotonic=loop.time(),
         last_active_monotonic=loop.time(),
     )
@@ -175,6 +178,7 @@ class _GoneClient:
     connection_id: str
     api_id: str
     stage: str
+    snapshot: object
 
 
 def _refusal(stage, connection_id, result):
@@ -286,8 +290,12 @@ async def _watch_limits(gateway, connection):
 
 
 async def _deliver_disconnect(request, gateway, connection, connected_at_ms):
-    """POST $disconnect to the currently deployed integration (best effort)."""
-    snapshot = gateway.state.live_snapshot(connection.api_id, connection.stage)
+    """POST $disconnect to the currently deployed integration (best effort).
+
+    Once the stage or its API is deleted nothing is deployed there any more; the
+    deployment the socket was opened with still says where $disconnect goes.
+    """
+    snapshot = gateway.state.live_snapshot(connection.api_id, connection.stage) or connection.snapshot
     route = snapshot.routes.get("$disconnect") if snapshot else None
     if route is None or route.integration is None:
         return

@@ -489,6 +489,31 @@ def test_binary_frames_close_with_1003(gateway, integration, api_id):
     integration.wait_for("/ws/disconnect")
 
 
+@pytest.mark.parametrize(
+    "delete",
+    [
+        lambda control, api_id: control.delete_stage(ApiId=api_id, StageName="production"),
+        lambda control, api_id: control.delete_api(ApiId=api_id),
+    ],
+    ids=["DeleteStage", "DeleteApi"],
+)
+def test_deleting_the_stage_or_the_api_closes_sockets_and_delivers_disconnect(
+    gateway, integration, control, api_id, delete
+):
+    async def scenario():
+        session, websocket = await _open(gateway)
+        await asyncio.to_thread(delete, control, api_id)
+        message = await websocket.receive(timeout=10)
+        await session.close()
+        return message
+
+    message = run(scenario())
+    assert message.type == aiohttp.WSMsgType.CLOSE
+    assert message.data == 1001
+    [disconnect] = integration.wait_for("/ws/disconnect")
+    assert disconnect.headers["connectionId"] == integration.requests_to("/ws/connect")[0].headers["connectionId"]
+
+
 def test_gateway_shutdown_closes_sockets_and_delivers_disconnect(integration):
     gateway = start_gateway()
     deploy_websocket_api(control_client(gateway), integration.base_url)
