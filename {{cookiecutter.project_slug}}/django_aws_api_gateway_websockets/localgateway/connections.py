@@ -32,7 +32,7 @@ class Connection:
     # Why the gateway closed the socket, when it did (idle timeout, DELETE, ...).
     close_reason: str = ""
     closing: bool = False
-    # The task closing the socket, once one was started.
+    # The task closing the socket, once one was started (only Gateway.close_soon sets it).
     close_task: object = None
     message_tasks: set = field(default_factory=set)
 

@@ -269,7 +269,7 @@ def delete_api(request, gateway, body):
             del mappings[mapping_id]
     for connection in gateway.connections.all():
         if connection.api_id == api_id:
-            connection.close_task = gateway.spawn(connection.close(1001, "Going away"))
+            gateway.close_soon(connection, 1001, "Going away")
     return 204, None
 
 
@@ -612,7 +612,7 @@ def delete_stage(request, gateway, body):
     resources, stage = _stage(gateway, request)
     del resources.stages[stage["stageName"]]
     for connection in gateway.connections.open_on(resources.api["apiId"], stage["stageName"]):
-        connection.close_task = gateway.spawn(connection.close(1001, "Going away"))
+        gateway.close_soon(connection, 1001, "Going away")
     return 204, None
 
 

@@ -148,7 +148,7 @@ async def _serve(request, gateway, api_id, stage):
     frame_guard.install(
         request,
         config.max_frame_bytes,
-        lambda size: _close_soon(gateway, connection, CLOSE_MESSAGE_TOO_BIG, "Frame too big"),
+        lambda size: gateway.close_soon(connection, CLOSE_MESSAGE_TOO_BIG, "Frame too big"),
     )
     gateway.connections.add(connection)
     logger.info("Connection %s opened on /%s (API %s)", connection_id, stage, api_id)
@@ -194,12 +194,6 @@ def _refusal(stage, connection_id, result):
     return web.json_response({"message": "Connection refused: " + reason}, status=status)
 
 
-def _close_soon(gateway, connection, code, reason):
-    """Start closing ``connection`` from synchronous code (e.g. the frame guard)."""
-    if connection.close_task is None:
-        connection.close_task = gateway.spawn(connection.close(code, reason))
-
-
 async def _receive_messages(request, gateway, connection, connected_at_ms):
     websocket = connection.websocket
     async for message in websocket:
@@ -212,7 +206,7 @@ async def _receive_messages(request, gateway, connection, connected_at_ms):
             task.add_done_callback(connection.message_tasks.discard)
         elif message.type == WSMsgType.BINARY:
             logger.info("Closing connection %s: binary frames are not supported", connection.connection_id)
-            _close_soon(gateway, connection, CLOSE_UNSUPPORTED_DATA, "Binary frames are not supported")
+            gateway.close_soon(connection, CLOSE_UNSUPPORTED_DATA, "Binary frames are not supported")
         elif message.type == WSMsgType.ERROR:
             # aiohttp already closed the socket (e.g. 1009 for a message over the limit).
             connection.close_reason = str(websocket.exception() or "protocol error")
@@ -285,7 +279,7 @@ async def _watch_limits(gateway, connection):
             await asyncio.sleep(min(idle_deadline, lifetime_deadline) - now)
             continue
         logger.info("Closing connection %s: %s", connection.connection_id, reason.lower())
-        _close_soon(gateway, connection, CLOSE_GOING_AWAY, reason)
+        gateway.close_soon(connection, CLOSE_GOING_AWAY, reason)
         return
 
 

@@ -86,7 +86,7 @@ async def _handle(request, gateway, api_id, stage):
                 "identity": {"sourceIp": connection.source_ip, "userAgent": connection.user_agent},
             }
         )
-    connection.close_task = gateway.spawn(connection.close(1000, "Connection deleted"))
+    gateway.close_soon(connection, 1000, "Connection deleted")
     logger.info("Management API: connection %s deleted", connection_id)
     return web.Response(status=204)
 

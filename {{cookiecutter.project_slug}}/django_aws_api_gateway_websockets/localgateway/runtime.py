@@ -32,6 +32,16 @@ class Gateway:
         task.add_done_callback(self.tasks.discard)
         return task
 
+    def close_soon(self, connection, code, reason):
+        """Start closing ``connection`` unless a close already started; its task.
+
+        Callable from synchronous code (the frame guard). The first close wins, so
+        the task _serve waits for is never replaced by a later one.
+        """
+        if connection.close_task is None:
+            connection.close_task = self.spawn(connection.close(code, reason))
+        return connection.close_task
+
     async def start(self, app):
         self.http = new_client_session()
 
@@ -41,7 +51,7 @@ class Gateway:
         if connections:
             logger.info("Closing %d open connection(s) for shutdown", len(connections))
         await asyncio.gather(
-            *(connection.close(1001, "Going away") for connection in connections), return_exceptions=True
+            *(self.close_soon(connection, 1001, "Going away") for connection in connections), return_exceptions=True
         )
 
     async def stop(self, app):

@@ -514,6 +514,29 @@ def test_deleting_the_stage_or_the_api_closes_sockets_and_delivers_disconnect(
     assert disconnect.headers["connectionId"] == integration.requests_to("/ws/connect")[0].headers["connectionId"]
 
 
+def test_a_connection_is_closed_once_with_the_first_code_asked_for(gateway, integration, api_id):
+    async def scenario():
+        session, websocket = await _open(gateway)
+        connection_id = integration.requests_to("/ws/connect")[0].headers["connectionId"]
+
+        def close_twice():
+            running = gateway.gateway
+            connection = running.connections.get(connection_id)
+            first = running.close_soon(connection, 4001, "First reason")
+            second = running.close_soon(connection, 1000, "Connection deleted")
+            return first is second is connection.close_task
+
+        one_close = await asyncio.to_thread(gateway.call, close_twice)
+        message = await websocket.receive(timeout=10)
+        await session.close()
+        return one_close, message
+
+    one_close, message = run(scenario())
+    assert one_close
+    assert (message.type, message.data, message.extra) == (aiohttp.WSMsgType.CLOSE, 4001, "First reason")
+    integration.wait_for("/ws/disconnect")
+
+
 def test_gateway_shutdown_closes_sockets_and_delivers_disconnect(integration):
     gateway = start_gateway()
     deploy_websocket_api(control_client(gateway), integration.base_url)
