@@ -42,16 +42,19 @@ def matrix(tmp_path_factory):
     fmt = subprocess.run(
         [VENV_BIN / "ruff", "format", "--check", "--no-cache", "."], cwd=root, capture_output=True, text=True
     )
+    # Exit status 2 is ruff failing to run (a bad configuration, say), not a clean tree.
+    crashes = [f"ruff {run.args[1]}: {run.stderr.strip()}" for run in (check, fmt) if run.returncode > 1]
     findings = [line for line in (check.stdout + fmt.stdout).splitlines() if line.strip()]
-    return projects, root, findings
+    return projects, root, crashes, findings
 
 
 @pytest.mark.parametrize("answers", COMBINATIONS, ids=combination_id)
 def test_combination_bakes_cleanly(matrix, answers):
     """No unrendered placeholder, ruff-clean, and unchosen example apps fully gone."""
-    projects, root, findings = matrix
+    projects, root, crashes, findings = matrix
     project = projects[combination_id(answers)]
     assert_no_placeholders(project)
+    assert crashes == []
     prefix = f"{project.parent.relative_to(root)}/"
     assert [line for line in findings if prefix in line] == []
     assert_unchosen_apps_removed(project, answers)

@@ -14,7 +14,6 @@ test("heartbeat: {\"action\": \"heartbeat\"} every 5 minutes by default", async 
   assert.deepEqual(t.ws.sentJSON(), [{ action: "heartbeat" }]);
   await t.clock.advance(5 * MIN);
   assert.equal(t.ws.sent.length, 2);
-  assert.ok(5 * MIN < 10 * MIN, "well inside the idle timeout");
   t.client.close();
 });
 
