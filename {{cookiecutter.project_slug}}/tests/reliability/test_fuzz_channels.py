@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 from django_aws_api_gateway_websockets import channel_access
 from django_aws_api_gateway_websockets.models import WebSocketSession
 from django_aws_api_gateway_websockets.testing import WebSocketTestClient
+from tests.database_state import changes, database_state
 
 from . import hostile
-from .conftest import changes, database_state, fuzz_settings
+from .conftest import fuzz_settings
 from .views import WideChannelView
 
 AREA = "Hostile input"

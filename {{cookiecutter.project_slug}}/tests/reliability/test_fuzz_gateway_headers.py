@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 
 from django_aws_api_gateway_websockets.models import WebSocketSession
 from django_aws_api_gateway_websockets.testing import WebSocketTestClient
+from tests.database_state import changes, database_state
 
 from . import hostile
-from .conftest import OTHER_API_ID, changes, database_state, fuzz_settings
+from .conftest import OTHER_API_ID, fuzz_settings
 from .hostile import ANY, OK, Mutation, Request
 
 AREA = "Hostile input"

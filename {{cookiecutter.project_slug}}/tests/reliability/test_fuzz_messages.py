@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 from django_aws_api_gateway_websockets.models import WebSocketSession
 from django_aws_api_gateway_websockets.testing import WebSocketTestClient
 from django_aws_api_gateway_websockets.views import WebSocketView
+from tests.database_state import changes, database_state
 
 from . import hostile
-from .conftest import changes, database_state, fuzz_settings
+from .conftest import fuzz_settings
 from .hostile import MAX_BODY_SIZE, Request
 from .views import FUZZ_VIEW_HANDLERS
 

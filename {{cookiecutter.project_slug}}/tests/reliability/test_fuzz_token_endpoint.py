@@ -22,9 +22,10 @@ from hypothesis import strategies as st
 
 from django_aws_api_gateway_websockets.conf import ws_setting
 from django_aws_api_gateway_websockets.models import WebSocketToken
+from tests.database_state import changes, database_state
 
 from . import hostile
-from .conftest import changes, database_state, fuzz_settings
+from .conftest import fuzz_settings
 
 AREA = "Hostile input"
 

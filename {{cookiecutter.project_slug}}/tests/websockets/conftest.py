@@ -7,11 +7,10 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from django_aws_api_gateway_websockets.models import (
-    ConnectionRateLimit,
     WebSocketSession,
-    WebSocketToken,
 )
 from django_aws_api_gateway_websockets.testing import WebSocketTestClient, capture_messages
+from tests.database_state import database_state
 
 
 @pytest.fixture
@@ -46,19 +45,6 @@ def grant(user, *codenames):
         user.__dict__.pop(cache, None)
 
 
-def snapshot():
-    """Every row a WebSocket request may create or change."""
-    return {
-        "sessions": sorted(
-            WebSocketSession.objects.values_list(
-                "connection_id", "connected", "request_count", "updated_on", "channel_name", "user_id"
-            )
-        ),
-        "tokens": sorted(WebSocketToken.objects.values_list("pk", "used")),
-        "attempts": sorted(ConnectionRateLimit.objects.values_list("pk", "successful")),
-    }
-
-
 def assert_refused(response, status, reason=None):
     assert response.status_code == status, response.content
     body = response.json()
@@ -73,11 +59,11 @@ def unchanged(db):
 
     class Unchanged:
         def __enter__(self):
-            self.before = snapshot()
+            self.before = database_state()
 
         def __exit__(self, *exc):
             if exc[0] is None:
-                assert snapshot() == self.before
+                assert database_state() == self.before
 
     return Unchanged
 
