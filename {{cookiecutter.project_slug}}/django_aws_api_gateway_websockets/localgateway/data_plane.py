@@ -45,27 +45,14 @@ def _forbidden():
     return web.json_response({"message": "Forbidden"}, status=403)
 
 
-async def handle_stage(request):
-    """``GET /<stage>``: a WebSocket client connecting to the API deployed there."""
+async def handle_client(request):
+    """``GET /<stage>``, or ``GET /`` on a custom domain: a WebSocket client connecting."""
     gateway = request.app[GATEWAY]
-    stage = request.match_info["stage"]
-    snapshot = gateway.state.live_api_for_stage(stage)
-    if snapshot is None:
-        logger.info("Refused a connection to /%s: no API has a deployed stage of that name", stage)
+    served = gateway.state.resolve(request.match_info.get("stage"), request.host)
+    if served is None:
+        logger.info("Refused a connection to %s: nothing is deployed there", request.url)
         return _forbidden()
-    return await _serve(request, gateway, snapshot.api_id, stage)
-
-
-async def handle_custom_domain_root(request):
-    """``GET /`` on a custom domain: the API mapped there with an empty mapping key."""
-    gateway = request.app[GATEWAY]
-    mapping = gateway.state.mapping_for_host(request.host)
-    if mapping is None:
-        return _forbidden()
-    api_id, stage = mapping
-    if gateway.state.live_snapshot(api_id, stage) is None:
-        return _forbidden()
-    return await _serve(request, gateway, api_id, stage)
+    return await _serve(request, gateway, served)
 
 
 def _event_context(request, connection_id, api_id, stage, route_key, event_type, connected_at_ms, message_id=""):
@@ -87,8 +74,9 @@ def _event_context(request, connection_id, api_id, stage, route_key, event_type,
     )
 
 
-async def _serve(request, gateway, api_id, stage):
+async def _serve(request, gateway, served):
     config = gateway.config
+    api_id, stage, snapshot = served
     if request.headers.get("Upgrade", "").lower() != "websocket":
         return web.json_response({"message": "Upgrade Required"}, status=426)
     connection_id = aws_style_request_id()
@@ -103,8 +91,7 @@ async def _serve(request, gateway, api_id, stage):
         logger.info("Refused a connection to /%s: not a valid WebSocket handshake", stage)
         return web.json_response({"message": "Bad Request"}, status=400)
 
-    snapshot = gateway.state.live_snapshot(api_id, stage)
-    connect_route = snapshot.routes.get("$connect") if snapshot else None
+    connect_route = snapshot.routes.get("$connect")
     subprotocols = ()
     if connect_route is not None and connect_route.integration is not None:
         context = _event_context(request, connection_id, api_id, stage, "$connect", "CONNECT", connected_at_ms)

@@ -34,23 +34,14 @@ def _gone(connection_id):
     return aws_error_response(410, "GoneException", f"The connection {connection_id} is gone.")
 
 
-async def handle_stage_connections(request):
+async def handle_connections(request):
+    """``/<stage>/@connections/<id>``, or ``/@connections/<id>`` on a custom domain."""
     gateway = request.app[GATEWAY]
-    stage = request.match_info["stage"]
-    snapshot = gateway.state.live_api_for_stage(stage)
-    if snapshot is None:
-        logger.info("Management API: refused %s on /%s: no deployed stage of that name", request.method, stage)
+    served = gateway.state.resolve(request.match_info.get("stage"), request.host)
+    if served is None:
+        logger.info("Management API: refused %s %s: nothing is deployed there", request.method, request.url)
         return _forbidden()
-    return await _handle(request, gateway, snapshot.api_id, stage)
-
-
-async def handle_domain_connections(request):
-    gateway = request.app[GATEWAY]
-    mapping = gateway.state.mapping_for_host(request.host)
-    if mapping is None:
-        return _forbidden()
-    api_id, stage = mapping
-    return await _handle(request, gateway, api_id, stage)
+    return await _handle(request, gateway, served.api_id, served.stage)
 
 
 async def _handle(request, gateway, api_id, stage):

@@ -45,10 +45,11 @@ def create_app(config=None, state=None):
     app.router.add_routes(route53.routes)
     app.router.add_get("/@local/health", local_health)
     app.router.add_route("*", "/@local/faults", local_faults)
-    app.router.add_route("*", "/{stage}/@connections/{connection_id}", management_api.handle_stage_connections)
-    app.router.add_route("*", "/@connections/{connection_id}", management_api.handle_domain_connections)
-    app.router.add_get("/", data_plane.handle_custom_domain_root)
-    app.router.add_get("/{stage}", data_plane.handle_stage)
+    # Without a stage in the path the request is on a custom domain: its Host decides.
+    app.router.add_route("*", "/{stage}/@connections/{connection_id}", management_api.handle_connections)
+    app.router.add_route("*", "/@connections/{connection_id}", management_api.handle_connections)
+    app.router.add_get("/", data_plane.handle_client)
+    app.router.add_get("/{stage}", data_plane.handle_client)
     app.router.add_route("*", "/{tail:.*}", forbidden)
     return app
 

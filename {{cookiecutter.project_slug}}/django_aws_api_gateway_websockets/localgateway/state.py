@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,14 @@ class Snapshot:
         return cls(api_id=data["apiId"], route_selection_expression=data["routeSelectionExpression"], routes=routes)
 
 
+class ServedStage(NamedTuple):
+    """The deployed API stage a data-plane or management request reaches."""
+
+    api_id: str
+    stage: str
+    snapshot: Snapshot
+
+
 @dataclass
 class ApiResources:
     """One API and everything that hangs off it."""
@@ -176,6 +185,25 @@ class GatewayState:
             if sequence > best_sequence:
                 best, best_sequence = self.live_snapshot(api_id, stage_name), sequence
         return best
+
+    def resolve(self, stage_name, host):
+        """The :class:`ServedStage` a request reaches, or None when nothing deployed is there.
+
+        ``/<stage_name>/...`` names the stage (see :meth:`live_api_for_stage`); a path
+        without one (``stage_name`` None) is on custom domain ``host`` and reaches the
+        stage mapped there with an empty key.
+        """
+        if stage_name is not None:
+            snapshot = self.live_api_for_stage(stage_name)
+        else:
+            mapping = self.mapping_for_host(host)
+            if mapping is None:
+                return None
+            api_id, stage_name = mapping
+            snapshot = self.live_snapshot(api_id, stage_name)
+        if snapshot is None:
+            return None
+        return ServedStage(snapshot.api_id, stage_name, snapshot)
 
     def mapping_for_host(self, host):
         """(api id, stage) mapped with an empty key on custom domain ``host``, or None."""

@@ -166,6 +166,28 @@ def test_unknown_stage_and_unsigned_requests_are_forbidden(gateway, integration,
     assert run(unsigned()) == (403, "ForbiddenException")
 
 
+def test_a_custom_domain_mapped_to_an_undeployed_stage_is_forbidden(gateway, control, api_id):
+    control.create_stage(ApiId=api_id, StageName="staging")
+    control.create_domain_name(
+        DomainName="ws.example.com",
+        DomainNameConfigurations=[{"CertificateArn": "arn:aws:acm:eu-west-1:1:certificate/x"}],
+    )
+    control.create_api_mapping(DomainName="ws.example.com", ApiId=api_id, Stage="staging")
+
+    async def scenario():
+        headers = {"Host": "ws.example.com", "Authorization": ANY_SIGNATURE}
+        async with aiohttp.ClientSession() as session:
+            url = f"{gateway.url}/@connections/AAAAAAAAAAAAAAA%3D"
+            async with session.post(url, data=b"x", headers=headers) as response:
+                management = response.status, response.headers.get("x-amzn-ErrorType")
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await session.ws_connect(gateway.url + "/", headers={"Host": "ws.example.com"})
+        return management, refused.value.status
+
+    # As for /<stage> of a stage that is not deployed: nothing is served there yet.
+    assert run(scenario()) == ((403, "ForbiddenException"), 403)
+
+
 def test_injected_throttling_is_retried_by_boto3(gateway, integration, api_id):
     client = management_client(gateway)
     gateway.call(
