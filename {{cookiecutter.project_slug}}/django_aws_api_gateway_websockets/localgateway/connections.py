@@ -20,7 +20,6 @@ class Connection:
     websocket: object
     source_ip: str
     user_agent: str
-    domain_name: str
     # The deployment the socket was opened with: $disconnect still has routes when
     # DeleteStage or DeleteApi took the live one away.
     snapshot: object = None
@@ -34,7 +33,6 @@ class Connection:
     closing: bool = False
     # The task closing the socket, once one was started (only Gateway.close_soon sets it).
     close_task: object = None
-    message_tasks: set = field(default_factory=set)
 
     def touch(self):
         """Record data activity in either direction (resets the idle timer)."""

@@ -127,7 +127,6 @@ async def _serve(request, gateway, served):
         websocket=websocket,
         source_ip=request.remote or "",
         user_agent=request.headers.get("User-Agent", ""),
-        domain_name=request.host.split(":", 1)[0],
         snapshot=snapshot,
         connected_monotonic=loop.time(),
         last_active_monotonic=loop.time(),
@@ -188,9 +187,7 @@ async def _receive_messages(request, gateway, connection, connected_at_ms):
             if connection.closing:
                 continue
             connection.touch()
-            task = gateway.spawn(_route_message(request, gateway, connection, message.data, connected_at_ms))
-            connection.message_tasks.add(task)
-            task.add_done_callback(connection.message_tasks.discard)
+            gateway.spawn(_route_message(request, gateway, connection, message.data, connected_at_ms))
         elif message.type == WSMsgType.BINARY:
             logger.info("Closing connection %s: binary frames are not supported", connection.connection_id)
             gateway.close_soon(connection, CLOSE_UNSUPPORTED_DATA, "Binary frames are not supported")

@@ -156,9 +156,6 @@ class GatewayState:
     def api(self, api_id):
         return self.apis.get(api_id)
 
-    def route_by_key(self, resources, route_key):
-        return next((r for r in resources.routes.values() if r["routeKey"] == route_key), None)
-
     def live_snapshot(self, api_id, stage_name):
         """The snapshot deployed to ``stage_name`` of ``api_id``, or None."""
         resources = self.apis.get(api_id)
