@@ -42,7 +42,10 @@ _lock = threading.Lock()
 
 def register_channel_policy(check=None, *, name=None, prefix=None):
     """Register ``check`` for the channel ``name`` or the channels starting with
-    ``prefix`` (exactly one of them). Usable as a decorator; returns ``check``."""
+    ``prefix`` (exactly one of them). Usable as a decorator; returns ``check``.
+
+    Registering the same check for the same channels again changes nothing, so an
+    ``AppConfig.ready()`` that runs twice (tests that swap INSTALLED_APPS) is harmless."""
     if (name is None) == (prefix is None):
         raise TypeError("register_channel_policy needs exactly one of name= or prefix=")
     if (name is not None and not name) or (prefix is not None and not prefix):
@@ -51,8 +54,10 @@ def register_channel_policy(check=None, *, name=None, prefix=None):
     def register(function):
         if not callable(function):
             raise TypeError("register_channel_policy: check must be callable as check(user, channel_name)")
+        policy = ChannelPolicy(check=function, name=name, prefix=prefix)
         with _lock:
-            _policies.append(ChannelPolicy(check=function, name=name, prefix=prefix))
+            if policy not in _policies:
+                _policies.append(policy)
         return function
 
     return register if check is None else register(check)

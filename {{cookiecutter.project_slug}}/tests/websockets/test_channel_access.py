@@ -39,6 +39,17 @@ def test_every_matching_policy_must_allow(registered):
     assert not channel_access.may_join(AnonymousUser(), "team-secret")
 
 
+def test_registering_the_same_policy_again_changes_nothing(registered):
+    def check(user, channel_name):
+        return True
+
+    registered(check, prefix="twice-")
+    registered(check, prefix="twice-")
+    registered(check, name="twice-exactly")
+    assert [p.check for p in channel_access.policies_for("twice-exactly")] == [check, check]
+    assert [p.check for p in channel_access.policies_for("twice-other")] == [check]
+
+
 def test_register_works_as_a_decorator():
     @channel_access.register_channel_policy(prefix="decorated-")
     def nobody(user, channel_name):
