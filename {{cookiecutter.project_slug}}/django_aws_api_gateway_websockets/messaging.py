@@ -83,7 +83,7 @@ def send_to_sessions(sessions, payload):
     if not targets:
         return SendReport()
     if _captures:
-        return _capture(targets, payload)
+        return _capture(targets, data)
 
     report = SendReport()
     by_endpoint = defaultdict(list)
@@ -121,16 +121,21 @@ def send_to_user(user, payload):
 
 
 def _targets(sessions):
-    from .models import ApiGateway
+    from .models import ApiGateway, management_endpoint_url
 
     if isinstance(sessions, QuerySet):
         rows = sessions.filter(connected=True).values_list(
             "connection_id", "api_gateway__api_endpoint", "api_gateway__stage_name", "channel_name", "user_id"
         )
-        return [
-            Target(connection_id, _endpoint(api_endpoint, stage), channel, user_id)
-            for connection_id, api_endpoint, stage, channel, user_id in rows
-        ]
+        # Thousands of rows share a handful of APIs: build each endpoint URL once.
+        endpoints = {}
+        targets = []
+        for connection_id, api_endpoint, stage, channel, user_id in rows:
+            endpoint = endpoints.get((api_endpoint, stage))
+            if endpoint is None:
+                endpoint = endpoints[api_endpoint, stage] = management_endpoint_url(api_endpoint, stage)
+            targets.append(Target(connection_id, endpoint, channel, user_id))
+        return targets
     sessions = [session for session in sessions if session.connected]
     # Use API Gateways already loaded on the sessions; fetch the rest in one query.
     gateways = {
@@ -144,13 +149,9 @@ def _targets(sessions):
     targets = []
     for session in sessions:
         gateway = gateways.get(session.api_gateway_id)
-        endpoint = _endpoint(gateway.api_endpoint, gateway.stage_name) if gateway else ""
+        endpoint = gateway.management_endpoint_url if gateway else ""
         targets.append(Target(session.connection_id, endpoint, session.channel_name, session.user_id))
     return targets
-
-
-def _endpoint(api_endpoint, stage_name):
-    return aws.management_endpoint(api_endpoint, stage_name or "production") if api_endpoint else ""
 
 
 def _mark_gone(connection_ids):
@@ -180,8 +181,9 @@ class CapturedMessage:
     payload: dict
 
 
-def _capture(targets, payload):
-    decoded = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+def _capture(targets, data):
+    # What the client would decode: the payload after its trip through JSON.
+    decoded = json.loads(data)
     with _captures_lock:
         for capture in _captures:
             capture.extend(CapturedMessage(t.connection_id, t.channel_name, t.user_id, decoded) for t in targets)

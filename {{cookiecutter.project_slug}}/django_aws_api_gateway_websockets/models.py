@@ -24,6 +24,13 @@ def validate_custom_route_key(value):
         )
 
 
+def management_endpoint_url(api_endpoint, stage_name):
+    """Base URL of the management API of one API's stage; "" before the API exists."""
+    if not api_endpoint:
+        return ""
+    return management_endpoint(api_endpoint, stage_name or DEFAULT_STAGE_NAME)
+
+
 class ApiGateway(models.Model):
     """One AWS API Gateway WebSocket API, its stage and (optionally) its custom domain."""
 
@@ -93,9 +100,7 @@ class ApiGateway(models.Model):
     @property
     def management_endpoint_url(self):
         """Base URL of the management API (``@connections``) for this API's stage."""
-        if not self.api_endpoint:
-            return ""
-        return management_endpoint(self.api_endpoint, self.stage_name or DEFAULT_STAGE_NAME)
+        return management_endpoint_url(self.api_endpoint, self.stage_name)
 
     @property
     def websocket_url(self):

@@ -20,8 +20,9 @@ from .db import supports_update_returning, update_returning
 from .models import ApiGateway, WebSocketSession
 from .rejections import Rejection, forbidden
 
-# What sending a message needs from the session's API Gateway (see messaging).
-GATEWAY_FIELDS_FOR_SENDING = ("api_id", "api_endpoint", "stage_name")
+# What sending a message needs from the session's API Gateway (see messaging). Its
+# api_id is not read back: the statements only match sessions of the calling API.
+GATEWAY_FIELDS_FOR_SENDING = ("api_endpoint", "stage_name")
 
 
 def _quote(name):
@@ -68,14 +69,16 @@ def _from_db(model, field_name, value):
     return value
 
 
-def _session_from_row(row):
+def _session_from_row(row, api_id):
     """A real ``WebSocketSession`` (and a partly loaded ``ApiGateway`` holding what
-    sending needs) from a row of ``_session_columns() + _gateway_columns()``."""
+    sending needs) from a row of ``_session_columns() + _gateway_columns()`` of a
+    session of API ``api_id``."""
     fields = WebSocketSession._meta.concrete_fields
     values = [_from_db(WebSocketSession, field.name, row[field.column]) for field in fields]
     session = WebSocketSession.from_db(connection.alias, [field.attname for field in fields], values)
     # from_db takes the loaded values in the model's field order.
-    loaded = {"id": session.api_gateway_id, **{name: row[f"gateway_{name}"] for name in GATEWAY_FIELDS_FOR_SENDING}}
+    loaded = {"id": session.api_gateway_id, "api_id": api_id}
+    loaded.update((name, row[f"gateway_{name}"]) for name in GATEWAY_FIELDS_FOR_SENDING)
     names = [field.attname for field in ApiGateway._meta.concrete_fields if field.attname in loaded]
     gateway = ApiGateway.from_db(connection.alias, names, [loaded[name] for name in names])
     WebSocketSession.api_gateway.field.set_cached_value(session, gateway)
@@ -136,7 +139,7 @@ def count_message(connection_id, api_id):
             params=[_now_param(), connection_id, True, api_id],
             returning=_session_columns() + _gateway_columns(),
         )
-        return _session_from_row(rows[0]) if rows else None
+        return _session_from_row(rows[0], api_id) if rows else None
     matched = _open_sessions(connection_id, api_id).update(
         request_count=F("request_count") + 1, updated_on=timezone.now()
     )
@@ -167,7 +170,7 @@ def close_session(connection_id, api_id):
             params=[False, _now_param(), connection_id, api_id],
             returning=_session_columns() + _gateway_columns(),
         )
-        return _session_from_row(rows[0]) if rows else None
+        return _session_from_row(rows[0], api_id) if rows else None
     sessions = WebSocketSession.objects.filter(connection_id=connection_id, api_gateway__in=_gateways(api_id))
     if not sessions.update(connected=False, updated_on=timezone.now()):
         return None
