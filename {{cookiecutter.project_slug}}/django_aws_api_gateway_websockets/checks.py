@@ -5,28 +5,11 @@ handler (``dispatch``, ``_private``, ...) and channel name patterns that are not
 regular expressions. At run time such names are refused anyway.
 """
 
-import contextlib
 import re
 
 from django.core.checks import Error, Tags, register
-from django.urls import get_resolver
 
 from .handlers import HANDLER_NAME_PATTERN, is_reserved
-
-
-def _view_classes():
-    from .views import WebSocketView
-
-    # Loading the URLconf imports every routed view class (a broken URLconf is
-    # reported by Django's own URL checks).
-    with contextlib.suppress(Exception):
-        get_resolver().url_patterns  # noqa: B018
-    found, pending = [], list(WebSocketView.__subclasses__())
-    while pending:
-        view_class = pending.pop()
-        found.append(view_class)
-        pending.extend(view_class.__subclasses__())
-    return WebSocketView, found
 
 
 def handler_list_errors(view_class, base_class):
@@ -63,7 +46,9 @@ def channel_pattern_errors(view_class):
 
 @register(Tags.security)
 def check_websocket_views(app_configs=None, **kwargs):
-    base_class, view_classes = _view_classes()
+    from .views import websocket_view_classes
+
+    base_class, *view_classes = websocket_view_classes()
     errors = channel_pattern_errors(base_class)
     for view_class in view_classes:
         if app_configs is not None and not any(view_class.__module__.startswith(c.name) for c in app_configs):

@@ -1,6 +1,7 @@
 """HTTP views: ``WebSocketView``, which API Gateway calls for every WebSocket event,
 and ``WebSocketTokenView``, which browsers call for a token before connecting."""
 
+import contextlib
 import logging
 from importlib import import_module
 
@@ -11,6 +12,7 @@ from django.db import transaction
 from django.db.models import Exists
 from django.http import HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
+from django.urls import get_resolver
 from django.utils.decorators import method_decorator
 from django.utils.functional import SimpleLazyObject
 from django.views import View
@@ -335,6 +337,19 @@ class WebSocketView(View):
     def default(self, request, *args, **kwargs):
         """Messages that no other handler takes. Answers 204; override it."""
         return None
+
+
+def websocket_view_classes():
+    """``WebSocketView`` and every subclass of it, the routed ones included: loading
+    the URLconf imports them (a broken URLconf is left to Django's own checks)."""
+    with contextlib.suppress(Exception):
+        get_resolver().url_patterns  # noqa: B018
+    found, pending = [WebSocketView], list(WebSocketView.__subclasses__())
+    while pending:
+        view_class = pending.pop()
+        found.append(view_class)
+        pending.extend(view_class.__subclasses__())
+    return found
 
 
 def _load_user(user_id):
