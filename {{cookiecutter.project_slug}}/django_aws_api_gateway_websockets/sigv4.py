@@ -10,7 +10,6 @@ what botocore's ``SigV4Auth`` produces (the tests compare the two).
 import hashlib
 import hmac
 from datetime import UTC, datetime
-from urllib.parse import quote, urlsplit
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 SERVICE = "execute-api"
@@ -40,19 +39,10 @@ class RequestSigner:
             self._keys = {date_stamp: key}
         return key
 
-    def headers(self, method, url, payload_hash, now=None):
-        """The headers that authenticate ``method url`` with a body of ``payload_hash``.
-
-        ``url`` is the request URL as sent (path already percent-encoded once).
-        """
-        parts = urlsplit(url)
-        return self.headers_for(
-            method, parts.netloc, quote(parts.path or "/", safe="/~"), parts.query, payload_hash, now
-        )
-
     def headers_for(self, method, host, canonical_uri, query, payload_hash, now=None):
-        """Like :meth:`headers`, for callers that already hold the canonical URI
-        (every service but S3 percent-encodes the sent path once more)."""
+        """The headers that authenticate ``method`` on ``host`` with a body of
+        ``payload_hash``. ``canonical_uri`` is the sent path percent-encoded once
+        more, as SigV4 wants for every service but S3."""
         now = now or datetime.now(UTC)
         amz_date = now.strftime("%Y%m%dT%H%M%SZ")
         date_stamp = amz_date[:8]

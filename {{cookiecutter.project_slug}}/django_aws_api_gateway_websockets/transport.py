@@ -93,10 +93,6 @@ def _shutdown():
         _loop_thread.close()
 
 
-def connection_url(endpoint, connection_id):
-    return f"{endpoint.rstrip('/')}/@connections/{quote(connection_id, safe='')}"
-
-
 def post_to_connections(endpoint, connection_ids, data, signer, options):
     """POST ``data`` to each connection id at ``endpoint``; returns a BatchResult."""
     worker = _get_loop_thread()

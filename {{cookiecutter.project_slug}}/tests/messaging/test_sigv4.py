@@ -1,4 +1,4 @@
-"""The hand-rolled signer produces exactly botocore's SigV4 signature."""
+"""The sender signs exactly as botocore would, for the path it really sends."""
 
 from datetime import UTC, datetime
 
@@ -8,7 +8,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from django_aws_api_gateway_websockets.sigv4 import RequestSigner, payload_sha256
-from django_aws_api_gateway_websockets.transport import connection_url
+from django_aws_api_gateway_websockets.transport import _Endpoint
 
 NOW = datetime(2026, 11, 21, 12, 34, 56, tzinfo=UTC)
 
@@ -38,10 +38,12 @@ def botocore_authorization(credentials, region, url, body):
 def test_signature_matches_botocore(endpoint, connection_id, token):
     credentials = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token)
     body = b'{"type":"reply","message":"h\xc3\xa9llo"}'
-    url = connection_url(endpoint, connection_id)
+    target = _Endpoint(endpoint)
+    path, canonical_uri = target.path_and_canonical_uri(connection_id)
+    url = target.origin + path
 
-    headers = RequestSigner(credentials.get_frozen_credentials(), "eu-west-1").headers(
-        "POST", url, payload_sha256(body), now=NOW
+    headers = RequestSigner(credentials.get_frozen_credentials(), "eu-west-1").headers_for(
+        "POST", target.host, canonical_uri, "", payload_sha256(body), now=NOW
     )
 
     credential, signature = botocore_authorization(credentials, "eu-west-1", url, body)
@@ -51,5 +53,6 @@ def test_signature_matches_botocore(endpoint, connection_id, token):
     assert headers.get("X-Amz-Security-Token") == token
 
 
-def test_connection_id_is_percent_encoded_in_the_url():
-    assert connection_url("https://h/production/", "R1k/mx+c=") == "https://h/production/@connections/R1k%2Fmx%2Bc%3D"
+def test_connection_id_is_percent_encoded_in_the_path():
+    path, _ = _Endpoint("https://h/production/").path_and_canonical_uri("R1k/mx+c=")
+    assert path == "/production/@connections/R1k%2Fmx%2Bc%3D"
