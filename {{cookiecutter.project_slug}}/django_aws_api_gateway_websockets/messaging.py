@@ -16,7 +16,7 @@ import json
 import logging
 import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -26,7 +26,7 @@ from django.utils import timezone
 from . import aws
 from .conf import ws_setting
 from .sigv4 import RequestSigner
-from .transport import SendOptions, post_to_connections
+from .transport import SendOptions, SendReport, post_to_connections
 
 logger = logging.getLogger(__name__)
 
@@ -35,26 +35,6 @@ MAX_PAYLOAD_BYTES = 128 * 1024
 
 class PayloadTooLarge(ValueError):
     """The encoded payload is over API Gateway's 128 KB message limit."""
-
-
-@dataclass
-class SendReport:
-    """What happened to one send: who got it, who is gone, and who failed and why."""
-
-    delivered: list = field(default_factory=list)
-    gone: list = field(default_factory=list)
-    failed: dict = field(default_factory=dict)
-
-    @property
-    def ok(self):
-        return not self.gone and not self.failed
-
-    @property
-    def attempted(self):
-        return len(self.delivered) + len(self.gone) + len(self.failed)
-
-    def __bool__(self):
-        return self.ok
 
 
 @dataclass(frozen=True)
@@ -101,10 +81,7 @@ def send_to_sessions(sessions, payload):
             throttle_base_delay=float(ws_setting("SEND_THROTTLE_BASE_DELAY_SECONDS")),
         )
         for endpoint, connection_ids in by_endpoint.items():
-            batch = post_to_connections(endpoint, connection_ids, data, signer, options)
-            report.delivered.extend(batch.delivered)
-            report.gone.extend(batch.gone)
-            report.failed.update(batch.failed)
+            post_to_connections(endpoint, connection_ids, data, signer, options, report)
 
     if report.gone:
         _mark_gone(report.gone)

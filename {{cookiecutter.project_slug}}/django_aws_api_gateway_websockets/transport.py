@@ -30,10 +30,23 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
-class BatchResult:
+class SendReport:
+    """What happened to one send: who got it, who is gone, and who failed and why."""
+
     delivered: list = field(default_factory=list)
     gone: list = field(default_factory=list)
     failed: dict = field(default_factory=dict)
+
+    @property
+    def ok(self):
+        return not self.gone and not self.failed
+
+    @property
+    def attempted(self):
+        return len(self.delivered) + len(self.gone) + len(self.failed)
+
+    def __bool__(self):
+        return self.ok
 
 
 @dataclass(frozen=True)
@@ -93,10 +106,12 @@ def _shutdown():
         _loop_thread.close()
 
 
-def post_to_connections(endpoint, connection_ids, data, signer, options):
-    """POST ``data`` to each connection id at ``endpoint``; returns a BatchResult."""
+def post_to_connections(endpoint, connection_ids, data, signer, options, report=None):
+    """POST ``data`` to each connection id at ``endpoint``; returns ``report`` (a new
+    :class:`SendReport` by default) with the outcome of each added."""
+    report = SendReport() if report is None else report
     worker = _get_loop_thread()
-    return worker.run(_post_all(worker, endpoint, connection_ids, data, signer, options))
+    return worker.run(_post_all(worker, endpoint, connection_ids, data, signer, options, report))
 
 
 # ----------------------------------------------------------------- HTTP/1.1 client
@@ -305,12 +320,11 @@ class _Endpoint:
         return self.path + encoded_id, self.canonical_path + quote(encoded_id, safe="~")
 
 
-async def _post_all(worker, endpoint, connection_ids, data, signer, options):
+async def _post_all(worker, endpoint, connection_ids, data, signer, options, report):
     target = _Endpoint(endpoint)
     pool = worker.pool(target.origin)
     payload_hash = payload_sha256(data)
     body_part = f"Content-Length: {len(data)}\r\n\r\n".encode() + data
-    result = BatchResult()
     pending = iter(connection_ids)
 
     # A fixed set of workers pulls from one iterator: concurrency stays bounded
@@ -322,15 +336,15 @@ async def _post_all(worker, endpoint, connection_ids, data, signer, options):
                 pool, target.host, path, canonical_uri, body_part, signer, payload_hash, options
             )
             if outcome is None:
-                result.delivered.append(connection_id)
+                report.delivered.append(connection_id)
             elif outcome == "gone":
-                result.gone.append(connection_id)
+                report.gone.append(connection_id)
             else:
-                result.failed[connection_id] = outcome
+                report.failed[connection_id] = outcome
 
     workers = min(options.concurrency, len(connection_ids))
     await asyncio.gather(*(work() for _ in range(workers)))
-    return result
+    return report
 
 
 async def _post_with_retries(pool, host, path, canonical_uri, body_part, signer, payload_hash, options):
