@@ -98,7 +98,20 @@ def test_a_refused_connect_fails_the_handshake_with_that_status(gateway, integra
 
     assert run(scenario()) == status
     assert gateway.call(lambda: len(gateway.gateway.connections)) == 0
-    assert integration.requests_to("/ws/disconnect") == []
+
+    # An accepted connection, opened and closed after the refused one: once its
+    # $disconnect has arrived, a $disconnect for the refused one would have too.
+    integration.respond("/ws/connect", status=200)
+
+    async def accepted():
+        session, websocket = await _open(gateway)
+        await websocket.close()
+        await session.close()
+
+    run(accepted())
+    integration.wait_for("/ws/disconnect")
+    assert len(integration.requests_to("/ws/connect")) == 2
+    assert len(integration.requests_to("/ws/disconnect")) == 1
 
 
 def test_route_selection_by_action_with_fallbacks_to_default(gateway, integration, api_id):
