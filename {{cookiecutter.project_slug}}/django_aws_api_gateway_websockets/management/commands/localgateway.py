@@ -1,6 +1,5 @@
 """``python manage.py localgateway``: run the local API Gateway (development only)."""
 
-import logging
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -65,7 +64,6 @@ class Command(BaseCommand):
             enable_fault_endpoint=options["fault_endpoint"],
             state_file=options["state_file"],
         )
-        logging.getLogger("django_aws_api_gateway_websockets.localgateway").setLevel(logging.INFO)
         try:
             run(config, host=options["host"], port=options["port"], banner=self.stdout.write)
         except OSError as exc:
