@@ -90,7 +90,8 @@ def _run_sync(api_gateway_pk, generation):
 
 @receiver(pre_save, sender=ApiGateway, dispatch_uid="websockets_remember_synced_fields")
 def remember_synced_fields(sender, instance, raw=False, **kwargs):
-    if raw or not instance.pk:
+    # Only what the sync below may act on is worth a query.
+    if raw or not instance.pk or not instance.api_created or not auto_sync_enabled():
         return
     instance._synced_fields_before = ApiGateway.objects.filter(pk=instance.pk).values(*SYNCED_FIELDS).first()
 

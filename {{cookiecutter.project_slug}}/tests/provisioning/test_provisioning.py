@@ -158,6 +158,18 @@ def test_adding_and_removing_an_additional_route_syncs_after_commit(
     assert len(deployments(control, api_gateway.api_id)) == 3
 
 
+def test_with_automatic_sync_off_saving_an_api_is_one_update(
+    settings, gateway, api_gateway, integration, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    provisioning.create_api(api_gateway)
+    api_gateway.refresh_from_db()
+    settings.WEBSOCKETS = {**settings.WEBSOCKETS, "AUTO_SYNC_API_GATEWAY": False}
+    api_gateway.target_base_endpoint = f"{integration.base_url}/v2/ws"
+    with django_assert_num_queries(1), django_capture_on_commit_callbacks() as callbacks:
+        api_gateway.save()
+    assert callbacks == []
+
+
 def test_several_route_saves_in_one_transaction_sync_once(
     gateway, control, api_gateway, integration, django_capture_on_commit_callbacks
 ):
