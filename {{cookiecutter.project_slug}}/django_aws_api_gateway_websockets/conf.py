@@ -57,11 +57,9 @@ class ViewSetting:
     the descriptor with a plain value, which then wins.
     """
 
-    def __init__(self, name):
-        self.name = name
-
     def __set_name__(self, owner, attribute):
-        self.name = self.name or attribute
+        # The attribute is named after its setting.
+        self.name = attribute
 
     def __get__(self, instance, owner=None):
         return ws_setting(self.name)

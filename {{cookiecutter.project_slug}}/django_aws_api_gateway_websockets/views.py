@@ -77,13 +77,13 @@ class WebSocketView(View):
     http_method_names = ["post"]
 
     # Tunables with project-wide defaults in settings.WEBSOCKETS.
-    USE_WS_TOKEN = ViewSetting("USE_WS_TOKEN")
-    RATE_LIMIT_ENABLED = ViewSetting("RATE_LIMIT_ENABLED")
-    RATE_LIMIT_MAX_ATTEMPTS = ViewSetting("RATE_LIMIT_MAX_ATTEMPTS")
-    RATE_LIMIT_WINDOW_MINUTES = ViewSetting("RATE_LIMIT_WINDOW_MINUTES")
-    MAX_BODY_SIZE = ViewSetting("MAX_BODY_SIZE")
-    MAX_CHANNEL_NAME_LENGTH = ViewSetting("MAX_CHANNEL_NAME_LENGTH")
-    CHANNEL_NAME_PATTERN = ViewSetting("CHANNEL_NAME_PATTERN")
+    USE_WS_TOKEN = ViewSetting()
+    RATE_LIMIT_ENABLED = ViewSetting()
+    RATE_LIMIT_MAX_ATTEMPTS = ViewSetting()
+    RATE_LIMIT_WINDOW_MINUTES = ViewSetting()
+    MAX_BODY_SIZE = ViewSetting()
+    MAX_CHANNEL_NAME_LENGTH = ViewSetting()
+    CHANNEL_NAME_PATTERN = ViewSetting()
 
     # Handler selection (see handlers.py).
     ALLOWED_HANDLERS = None
