@@ -24,6 +24,18 @@ def validate_custom_route_key(value):
         )
 
 
+def normalised_field(name, value):
+    """``value`` of the ``ApiGateway`` field ``name`` as it is stored."""
+    value = value.strip()
+    # The route is appended to the base endpoint, so it must end with '/'.
+    if name == "target_base_endpoint" and value and not value.endswith("/"):
+        value += "/"
+    # Accept the "/hostedzone/Z123" form the AWS CLI prints.
+    if name == "hosted_zone_id":
+        value = value.removeprefix("/hostedzone/")
+    return value
+
+
 def management_endpoint_url(api_endpoint, stage_name):
     """Base URL of the management API of one API's stage; "" before the API exists."""
     if not api_endpoint:
@@ -85,9 +97,8 @@ class ApiGateway(models.Model):
         return self.api_name
 
     def save(self, *args, **kwargs):
-        # The route is appended to the base endpoint, so it must end with '/'.
-        if self.target_base_endpoint and not self.target_base_endpoint.endswith("/"):
-            self.target_base_endpoint += "/"
+        for name in ("target_base_endpoint", "hosted_zone_id"):
+            setattr(self, name, normalised_field(name, getattr(self, name)))
         if not self.stage_name:
             self.stage_name = DEFAULT_STAGE_NAME
         super().save(*args, **kwargs)

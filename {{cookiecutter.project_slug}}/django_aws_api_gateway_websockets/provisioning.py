@@ -403,10 +403,9 @@ def _point_dns_at(api_gateway, domain_name, configuration, report):
     configuration); the user's zone is only where the record lives.
     """
     route53 = _Aws("route53")
-    zone_id = api_gateway.hosted_zone_id.strip().removeprefix("/hostedzone/")
     route53.call(
         "ChangeResourceRecordSets",
-        HostedZoneId=zone_id,
+        HostedZoneId=api_gateway.hosted_zone_id,
         ChangeBatch={
             "Comment": f"WebSocket custom domain of {api_gateway.api_name}",
             "Changes": [
@@ -425,7 +424,8 @@ def _point_dns_at(api_gateway, domain_name, configuration, report):
             ],
         },
     )
-    report.add(f"pointed {domain_name} at {configuration['ApiGatewayDomainName']} (Route 53 zone {zone_id})")
+    target = configuration["ApiGatewayDomainName"]
+    report.add(f"pointed {domain_name} at {target} (Route 53 zone {api_gateway.hosted_zone_id})")
 
 
 __all__ = [

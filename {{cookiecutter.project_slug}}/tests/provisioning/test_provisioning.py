@@ -297,9 +297,11 @@ def test_custom_domain_mapping_and_route53_alias(gateway, control, api_gateway):
     import boto3
 
     provisioning.create_api(api_gateway)
-    ApiGateway.objects.filter(pk=api_gateway.pk).update(
-        domain_name="ws.example.com", certificate_arn=CERTIFICATE, hosted_zone_id="/hostedzone/ZUSER123"
-    )
+    api_gateway.refresh_from_db()
+    api_gateway.domain_name, api_gateway.certificate_arn = "ws.example.com", CERTIFICATE
+    api_gateway.hosted_zone_id = "/hostedzone/ZUSER123"  # as the AWS CLI prints it
+    api_gateway.save()
+    assert api_gateway.hosted_zone_id == "ZUSER123"
     report = provisioning.create_custom_domain(api_gateway)
 
     api_gateway.refresh_from_db()

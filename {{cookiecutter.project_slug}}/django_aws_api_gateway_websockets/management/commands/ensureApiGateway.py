@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from ...app_routes import register_declared_routes
-from ...models import ApiGateway
+from ...models import ApiGateway, normalised_field
 from ...signals import auto_sync_suspended
 
 # Command-line option (argparse dest) -> ApiGateway field.
@@ -34,17 +34,6 @@ OPTION_FIELDS = {
     "default_channel": "default_channel_name",
     "description": "api_description",
 }
-
-
-def _normalised(field, value):
-    value = value.strip()
-    # The model appends the route slug to the base endpoint, so it always ends with "/".
-    if field == "target_base_endpoint" and not value.endswith("/"):
-        value += "/"
-    if field == "hosted_zone_id":
-        # Accept the "/hostedzone/Z123" form the AWS CLI prints.
-        value = value.removeprefix("/hostedzone/")
-    return value
 
 
 class Command(BaseCommand):
@@ -78,7 +67,7 @@ class Command(BaseCommand):
         if not name:
             raise CommandError("--name must not be blank.")
         wanted = {
-            field: _normalised(field, options[option])
+            field: normalised_field(field, options[option])
             for option, field in OPTION_FIELDS.items()
             if (options[option] or "").strip()
         }
