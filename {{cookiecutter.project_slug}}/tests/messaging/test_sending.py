@@ -111,6 +111,19 @@ def test_throttling_is_retried_only_within_the_bound(management_api, settings):
     assert WebSocketSession.objects.get(connection_id="conn00000=").connected
 
 
+def test_by_default_a_throttled_post_is_retried_five_times(management_api, settings):
+    # The documented default of SEND_THROTTLE_RETRIES; only the delays are shortened.
+    settings.WEBSOCKETS = {"SEND_THROTTLE_BASE_DELAY_SECONDS": 0.001}
+    stub = management_api()
+    make_sessions(make_gateway(stub), 1)
+    stub.behaviour.throttle_times = {"conn00000=": 100}
+
+    report = WebSocketSession.objects.all().send_message({"type": "x"})
+
+    assert stub.attempts["conn00000="] == 1 + 5
+    assert report.failed == {"conn00000=": "LimitExceededException (HTTP 429)"}
+
+
 def test_other_errors_are_reported_and_do_not_stop_the_multicast(management_api):
     stub = management_api()
     make_sessions(make_gateway(stub), 4)
