@@ -666,7 +666,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketToken
 user = get_user_model().objects.create_user("cleanup-probe")
-WebSocketToken.objects.create(token="0" * 64, user=user, used=True)
+# Used, and older than the token rate limit's window, which counts used tokens too.
+WebSocketToken.objects.create(token="0" * 64, user=user, used=True, created_at=timezone.now() - timedelta(minutes=10))
 ConnectionRateLimit.objects.create(ip_address="203.0.113.9", attempt_time=timezone.now() - timedelta(days=3))
 """
 
@@ -768,7 +769,7 @@ def test_release_runs_against_the_local_gateway_then_gunicorn_serves_pages_and_h
     assert server.process.returncode == 0
     assert "Starting gunicorn" in Path(server.log).read_text()
 
-    # The scheduled clean-up removes used tokens and old rate-limit rows.
+    # The scheduled clean-up removes spent tokens and old rate-limit rows.
     python = [project / ".venv/bin/python", "manage.py", "shell", "--no-imports", "-c"]
     assert run([*python, STALE_ROWS], cwd=project, env=env).returncode == 0
     assert run([*python, COUNT_ROWS], cwd=project, env=env).stdout.split() == ["1", "1"]
