@@ -38,6 +38,7 @@ RESERVED_MODULES = {
     "notifications",
     "users",
     "localdev",
+    "localgateway",
 }
 
 HOSTNAME_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")

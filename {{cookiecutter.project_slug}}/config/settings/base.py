@@ -31,7 +31,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_aws_api_gateway_websockets",
     "{{ cookiecutter.project_slug }}.users",
-    "{{ cookiecutter.project_slug }}.localdev",
 {%- if cookiecutter.use_chat %}
     "{{ cookiecutter.project_slug }}.chat",
 {%- endif %}

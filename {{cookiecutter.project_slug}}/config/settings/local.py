@@ -5,7 +5,10 @@ from .base import BASE_DIR, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
-INSTALLED_APPS = ["whitenoise.runserver_nostatic", *INSTALLED_APPS]  # noqa: F405
+# localdev (``manage.py dev`` and ``manage.py localgateway``, the demo users) is
+# development tooling: only these settings and the test settings install it, and the
+# production package and image do not contain it.
+INSTALLED_APPS = ["whitenoise.runserver_nostatic", *INSTALLED_APPS, "localdev"]  # noqa: F405
 
 # The local API Gateway (`manage.py localgateway`) plays AWS on this port: its
 # control plane answers the provisioning code, its data plane holds the sockets and

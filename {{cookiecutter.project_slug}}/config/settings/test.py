@@ -6,6 +6,8 @@ from .base import BASE_DIR, env
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+# The development tooling (make dev's commands and the local gateway) is tested too.
+INSTALLED_APPS = [*INSTALLED_APPS, "localdev"]  # noqa: F405
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'test.sqlite3'}")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

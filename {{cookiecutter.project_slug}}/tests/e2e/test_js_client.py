@@ -13,8 +13,8 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from django_aws_api_gateway_websockets import aws
-from django_aws_api_gateway_websockets.localgateway.config import GatewayConfig
-from django_aws_api_gateway_websockets.localgateway.threaded import ThreadedGateway
+from localgateway.config import GatewayConfig
+from localgateway.threaded import ThreadedGateway
 from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketSession, WebSocketToken
 from django_aws_api_gateway_websockets.tokens import digest
 

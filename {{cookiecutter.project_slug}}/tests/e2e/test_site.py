@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from {{ cookiecutter.project_slug }}.localdev.local_api import ensure_demo_users
+from localdev.local_api import ensure_demo_users
 
 from .conftest import screenshot
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import boto3
 from aiohttp import web
 
-from django_aws_api_gateway_websockets.localgateway.config import GatewayConfig
-from django_aws_api_gateway_websockets.localgateway.threaded import ThreadedGateway
+from localgateway.config import GatewayConfig
+from localgateway.threaded import ThreadedGateway
 
 REGION = "eu-west-1"
 # Long enough for a loaded CI machine; only reached when a test is about to fail.

@@ -8,7 +8,7 @@ import re
 import aiohttp
 import pytest
 
-from django_aws_api_gateway_websockets.localgateway import data_plane
+from localgateway import data_plane
 
 from .support import RawWebSocket, add_route, control_client, deploy_websocket_api, run, start_gateway
 

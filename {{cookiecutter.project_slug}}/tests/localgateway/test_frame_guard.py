@@ -2,7 +2,7 @@
 
 import struct
 
-from django_aws_api_gateway_websockets.localgateway.frame_guard import FrameSizeGuard
+from localgateway.frame_guard import FrameSizeGuard
 
 from .support import client_frame as frame
 

@@ -10,7 +10,7 @@ from psycopg import sql
 
 from django_aws_api_gateway_websockets.models import ApiGateway, ApiGatewayAdditionalRoute
 
-from {{ cookiecutter.project_slug }}.localdev import database, local_api
+from localdev import database, local_api
 
 pytestmark = pytest.mark.django_db
 

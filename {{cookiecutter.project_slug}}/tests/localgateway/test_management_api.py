@@ -7,7 +7,7 @@ import aiohttp
 import pytest
 from botocore.exceptions import ClientError
 
-from django_aws_api_gateway_websockets.localgateway.faults import FaultRule
+from localgateway.faults import FaultRule
 
 from .support import control_client, deploy_websocket_api, management_client, run, start_gateway
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from django_aws_api_gateway_websockets.localgateway.integration import EventContext, build_request
-from django_aws_api_gateway_websockets.localgateway.route_selection import select_route_key
-from django_aws_api_gateway_websockets.localgateway.state import DeployedIntegration
+from localgateway.integration import EventContext, build_request
+from localgateway.route_selection import select_route_key
+from localgateway.state import DeployedIntegration
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from django_aws_api_gateway_websockets.localgateway.faults import FaultRule
+from localgateway.faults import FaultRule
 from django_aws_api_gateway_websockets.models import ApiGateway
 
 from .support import deployments

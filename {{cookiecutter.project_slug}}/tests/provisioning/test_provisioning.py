@@ -7,7 +7,7 @@ import aiohttp
 import pytest
 
 from django_aws_api_gateway_websockets import provisioning
-from django_aws_api_gateway_websockets.localgateway.faults import FaultRule
+from localgateway.faults import FaultRule
 from django_aws_api_gateway_websockets.models import ApiGateway, ApiGatewayAdditionalRoute
 from tests.localgateway.support import run
 

@@ -10,7 +10,7 @@ deployed API), as API Gateway keeps its endpoint when a node goes away.
 import pytest
 from playwright.sync_api import expect
 
-from django_aws_api_gateway_websockets.localgateway.threaded import ThreadedGateway
+from localgateway.threaded import ThreadedGateway
 from django_aws_api_gateway_websockets.models import WebSocketSession, WebSocketToken
 from tests.e2e.conftest import build_site, tear_down_site
 from tests.localgateway.support import gateway_config

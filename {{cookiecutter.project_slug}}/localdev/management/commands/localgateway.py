@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from django_aws_api_gateway_websockets.localgateway.config import GatewayConfig
-from django_aws_api_gateway_websockets.localgateway.server import run
+from localgateway.config import GatewayConfig
+from localgateway.server import run
 
 
 class Command(BaseCommand):

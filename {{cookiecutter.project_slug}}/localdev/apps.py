@@ -2,6 +2,6 @@ from django.apps import AppConfig
 
 
 class LocalDevConfig(AppConfig):
-    name = "{{ cookiecutter.project_slug }}.localdev"
+    name = "localdev"
     label = "localdev"
     verbose_name = "Local development"
