@@ -17,7 +17,7 @@ if [[ -z "${PYTHON:-}" ]]; then
 fi
 
 failed=""
-for command in clearsessions clearWebSocketSessions cleanupWebSocketTokens cleanupConnectionRateLimits; do
+for command in clearsessions clearWebSocketSessions cleanupWebSocketTokens cleanupconnectionratelimits; do
     printf '==> manage.py %s\n' "$command"
     if ! "$PYTHON" manage.py "$command"; then
         failed="$failed $command"

@@ -22,7 +22,7 @@ if [[ -z "${PYTHON:-}" ]]; then
 fi
 
 # The same defaults as config/settings/base.py.
-DOMAIN_NAME="${DOMAIN_NAME:-{{ cookiecutter.domain_name }}}"
+DOMAIN_NAME="${DOMAIN_NAME:-example.com}"
 SITE_HOST="${SITE_HOST:-www.$DOMAIN_NAME}"
 WEBSOCKET_HOST="${WEBSOCKET_HOST:-ws.$DOMAIN_NAME}"
 WEBSOCKET_API_NAME="${WEBSOCKET_API_NAME:-{{ cookiecutter.project_slug }}-production}"
@@ -47,7 +47,7 @@ fi
 
 if [[ "${RELEASE_PROVISION:-1}" != 0 ]]; then
     step "Recording the WebSocket API '$WEBSOCKET_API_NAME' -> $WEBSOCKET_TARGET_BASE_ENDPOINT"
-    pk="$(manage ensureApiGateway \
+    pk="$(manage ensureapigateway \
         --name "$WEBSOCKET_API_NAME" \
         --target-base-endpoint "$WEBSOCKET_TARGET_BASE_ENDPOINT" \
         --domain "$WEBSOCKET_HOST" \

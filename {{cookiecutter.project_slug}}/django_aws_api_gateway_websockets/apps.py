@@ -10,4 +10,5 @@ class WebSocketsConfig(AppConfig):
     def ready(self):
         # checks: system checks of the views' configuration; signals: keep created
         # APIs in step with edits of their records.
-        from . import checks, signals  # noqa: F401
+        from . import checks  # noqa: F401
+        from .provisioning import signals  # noqa: F401

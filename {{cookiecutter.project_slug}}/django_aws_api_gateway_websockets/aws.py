@@ -19,6 +19,8 @@ from botocore.config import Config
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from .conf import DEFAULT_STAGE_NAME
+
 _lock = threading.Lock()
 _sessions = {}
 _clients = {}
@@ -134,6 +136,13 @@ def management_endpoint(api_endpoint, stage_name):
     scheme = {"wss": "https", "ws": "http"}.get(parts.scheme, parts.scheme)
     path = parts.path.rstrip("/") + "/" + stage_name.strip("/")
     return urlunsplit((scheme, parts.netloc, path, "", ""))
+
+
+def management_endpoint_url(api_endpoint, stage_name):
+    """:func:`management_endpoint`, or "" before the API exists (no ``api_endpoint``)."""
+    if not api_endpoint:
+        return ""
+    return management_endpoint(api_endpoint, stage_name or DEFAULT_STAGE_NAME)
 
 
 def clear_caches():

@@ -9,10 +9,10 @@ import re
 
 from django.core.checks import Error, Tags, register
 
-from .handlers import HANDLER_NAME_PATTERN, is_reserved
+from .views import HANDLER_NAME_PATTERN, is_reserved_handler_name, websocket_view_classes
 
 
-def handler_list_errors(view_class, base_class):
+def handler_list_errors(view_class):
     """Errors for names in ``ALLOWED_HANDLERS``/``ADDITIONAL_ALLOWED_HANDLERS`` of
     ``view_class`` that can never be handlers. (Names of methods that only a
     subclass defines are fine: base views often list them.)"""
@@ -24,7 +24,7 @@ def handler_list_errors(view_class, base_class):
             errors.append(Error(f"{label}.{attribute} is a string; use a set or list of names.", id="websockets.E001"))
             continue
         for name in names:
-            if not isinstance(name, str) or not HANDLER_NAME_PATTERN.fullmatch(name) or is_reserved(name, base_class):
+            if not isinstance(name, str) or not HANDLER_NAME_PATTERN.fullmatch(name) or is_reserved_handler_name(name):
                 errors.append(
                     Error(
                         f"{label}.{attribute} names {name!r}, which can never be a handler.",
@@ -46,13 +46,11 @@ def channel_pattern_errors(view_class):
 
 @register(Tags.security)
 def check_websocket_views(app_configs=None, **kwargs):
-    from .views import websocket_view_classes
-
     base_class, *view_classes = websocket_view_classes()
     errors = channel_pattern_errors(base_class)
     for view_class in view_classes:
         if app_configs is not None and not any(view_class.__module__.startswith(c.name) for c in app_configs):
             continue
-        errors.extend(handler_list_errors(view_class, base_class))
+        errors.extend(handler_list_errors(view_class))
         errors.extend(channel_pattern_errors(view_class))
     return errors

@@ -1,7 +1,7 @@
 """Scheduled clean-up: stale sessions, spent tokens and old connection attempts.
 
 Run the management commands ``clearWebSocketSessions``, ``cleanupWebSocketTokens``
-and ``cleanupConnectionRateLimits`` from cron or a systemd timer. Each function here
+and ``cleanupconnectionratelimits`` from cron or a systemd timer. Each function here
 returns how many rows it removed or changed (with ``dry_run=True``: would have).
 
 What is safe to remove:

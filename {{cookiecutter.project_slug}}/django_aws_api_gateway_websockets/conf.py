@@ -7,6 +7,9 @@ Values are read when used, so ``override_settings`` in tests takes effect.
 
 from django.conf import settings
 
+# The stage an ApiGateway record deploys to when it names none.
+DEFAULT_STAGE_NAME = "production"
+
 DEFAULTS = {
     # Connections
     "USE_WS_TOKEN": True,

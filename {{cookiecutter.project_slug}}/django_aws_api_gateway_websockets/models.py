@@ -10,9 +10,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .aws import management_endpoint
+from .aws import management_endpoint_url
+from .conf import DEFAULT_STAGE_NAME
+from .managers import (  # NoOpenSession: the reasons the session manager gives
+    ConnectionRateLimitManager,
+    NoOpenSession,  # noqa: F401
+    WebSocketSessionManager,
+    WebSocketTokenManager,
+)
+from .sending import send_to_sessions
 
-DEFAULT_STAGE_NAME = "production"
 ROUTE_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 http_url = URLValidator(schemes=["http", "https"])
 
@@ -34,13 +41,6 @@ def normalised_field(name, value):
     if name == "hosted_zone_id":
         value = value.removeprefix("/hostedzone/")
     return value
-
-
-def management_endpoint_url(api_endpoint, stage_name):
-    """Base URL of the management API of one API's stage; "" before the API exists."""
-    if not api_endpoint:
-        return ""
-    return management_endpoint(api_endpoint, stage_name or DEFAULT_STAGE_NAME)
 
 
 class ApiGateway(models.Model):
@@ -152,24 +152,6 @@ class ApiGatewayAdditionalRoute(models.Model):
         return f"{self.route_key} → {self.integration_url}"
 
 
-class WebSocketSessionQuerySet(models.QuerySet):
-    def connected(self):
-        return self.filter(connected=True)
-
-    def for_user(self, user):
-        return self.filter(user=user)
-
-    def in_channel(self, channel_name):
-        return self.filter(channel_name=channel_name)
-
-    def send_message(self, payload):
-        """Send ``payload`` (a JSON-serialisable dict) to every connected session in
-        this queryset; returns a :class:`~.messaging.SendReport`."""
-        from .messaging import send_to_sessions
-
-        return send_to_sessions(self, payload)
-
-
 class WebSocketSession(models.Model):
     """One WebSocket connection held by API Gateway."""
 
@@ -184,7 +166,7 @@ class WebSocketSession(models.Model):
     created_on = models.DateTimeField(auto_now_add=True)
     updated_on = models.DateTimeField(auto_now=True)
 
-    objects = WebSocketSessionQuerySet.as_manager()
+    objects = WebSocketSessionManager()
 
     class Meta:
         verbose_name = "WebSocket session"
@@ -198,9 +180,7 @@ class WebSocketSession(models.Model):
         return f"{self.connection_id} ({self.channel_name})"
 
     def send_message(self, payload):
-        """Send ``payload`` to this connection; returns a :class:`~.messaging.SendReport`."""
-        from .messaging import send_to_sessions
-
+        """Send ``payload`` to this connection; returns a :class:`~.sending.SendReport`."""
         return send_to_sessions([self], payload)
 
 
@@ -216,6 +196,8 @@ class WebSocketToken(models.Model):
     session_key = models.CharField(max_length=40, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     used = models.BooleanField(default=False)
+
+    objects = WebSocketTokenManager()
 
     class Meta:
         verbose_name = "WebSocket token"
@@ -238,6 +220,8 @@ class ConnectionRateLimit(models.Model):
     )
     attempt_time = models.DateTimeField(default=timezone.now, db_index=True)
     successful = models.BooleanField(default=False)
+
+    objects = ConnectionRateLimitManager()
 
     class Meta:
         verbose_name = "connection attempt"

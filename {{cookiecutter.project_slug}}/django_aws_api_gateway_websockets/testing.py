@@ -44,7 +44,7 @@ thread) instead of posting it to API Gateway, and reports them delivered::
         assert [m.payload["type"] for m in sent] == ["pong"]
         assert sent[0].connection_id == ws.connection_id
 
-Each :class:`~django_aws_api_gateway_websockets.messaging.CapturedMessage` has
+Each :class:`~django_aws_api_gateway_websockets.sending.capture.CapturedMessage` has
 ``connection_id``, ``channel_name``, ``user_id`` and the decoded ``payload``.
 """
 
@@ -60,7 +60,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.crypto import get_random_string
 
-from . import messaging
+from .sending import capture
 
 # ---------------------------------------------------------------------------
 # Request client: API-Gateway-shaped $connect / message / $disconnect requests
@@ -236,8 +236,8 @@ class WebSocketTestClient:
 @contextmanager
 def capture_messages():
     """Record sends instead of posting them; yields the list of captured messages."""
-    capture = messaging.start_capture()
+    recording = capture.start()
     try:
-        yield capture
+        yield recording
     finally:
-        messaging.stop_capture(capture)
+        capture.stop(recording)

@@ -2,7 +2,10 @@
 and ``WebSocketTokenView``, which browsers call for a token before connecting."""
 
 import contextlib
+import functools
+import inspect
 import logging
+import re
 from importlib import import_module
 
 from django.conf import settings
@@ -19,27 +22,35 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
-from . import channel_access, ratelimit, session_rows
+from . import channel_access
 from .conf import ViewSetting, ws_setting
-from .gateway_request import (
+from .models import ApiGateway, ConnectionRateLimit, NoOpenSession, WebSocketSession, WebSocketToken
+from .request_checks import (
+    Rejection,
     api_id_of,
+    bad_request,
+    check_origin,
     check_required_headers,
     check_user_agent,
     client_ip,
     connection_id_of,
+    forbidden,
     parse_message,
+    query_value,
     read_body,
+    session_key_from_cookie,
+    validate_channel_name,
 )
-from .handlers import HEARTBEAT_HANDLER, select_handler
-from .handshake import check_origin, query_value, session_key_from_cookie, validate_channel_name
-from .models import ApiGateway, WebSocketSession
-from .rejections import Rejection, forbidden
-from .tokens import consume_token, issue_token, issuing_rate_limited
 
 logger = logging.getLogger(__name__)
 
 CONNECT_ROUTE = "connect"
 DISCONNECT_ROUTE = "disconnect"
+DEFAULT_HANDLER = "default"
+HEARTBEAT_HANDLER = "heartbeat"
+# Always allowed, whatever a view's handler lists say.
+ALWAYS_ALLOWED_HANDLERS = frozenset({DEFAULT_HANDLER, HEARTBEAT_HANDLER})
+HANDLER_NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
 
 
 class WebSocketView(View):
@@ -65,7 +76,7 @@ class WebSocketView(View):
 
     Messages (a JSON object each) go to a handler method chosen by
     ``body["handler"]``, then ``body["action"]``, then the route, then
-    :meth:`default` (see ``handlers``). Inside a handler ``self.body`` is the
+    :meth:`default` (see :meth:`select_handler`). Inside a handler ``self.body`` is the
     message, ``self.websocket_session`` the sender's session and ``request.user``
     its user. A handler returns None (204) or an ``HttpResponse``; API Gateway sends
     a non-empty answer back to the sender when the route has a route response.
@@ -85,7 +96,7 @@ class WebSocketView(View):
     MAX_CHANNEL_NAME_LENGTH = ViewSetting()
     CHANNEL_NAME_PATTERN = ViewSetting()
 
-    # Handler selection (see handlers.py).
+    # Handler selection (see select_handler).
     ALLOWED_HANDLERS = None
     ADDITIONAL_ALLOWED_HANDLERS = ()
     route_selection_key = "action"
@@ -195,12 +206,7 @@ class WebSocketView(View):
         user_id, refusal = self._identify(request)
         attempt_id = None
         if self.RATE_LIMIT_ENABLED:
-            attempt_id = ratelimit.record_attempt(
-                ip_address,
-                user_id,
-                max_attempts=int(self.RATE_LIMIT_MAX_ATTEMPTS),
-                window_minutes=float(self.RATE_LIMIT_WINDOW_MINUTES),
-            )
+            attempt_id = self._record_attempt(ip_address, user_id)
         if refusal is not None:
             raise refusal
         if self.USE_WS_TOKEN:
@@ -210,7 +216,7 @@ class WebSocketView(View):
             raise forbidden("permission denied", f"user {user_id} lacks the permissions this view requires")
         if not self.can_join_channel(request, user, self.channel_name):
             raise forbidden("channel not allowed", f"user {user_id} may not join channel {self.channel_name!r}")
-        session = session_rows.open_session(
+        session = WebSocketSession.objects.open(
             connection_id=self.connection_id,
             channel_name=self.channel_name,
             user_id=user_id,
@@ -220,7 +226,22 @@ class WebSocketView(View):
             raise Rejection(409, "connection already exists", f"connection {self.connection_id} opened twice at once")
         self.websocket_session = session
         if attempt_id is not None:
-            ratelimit.mark_successful(attempt_id)
+            ConnectionRateLimit.objects.mark_successful(attempt_id)
+
+    def _record_attempt(self, ip_address, user_id):
+        """Count this connection attempt; 429 when the address or the user made more
+        than ``RATE_LIMIT_MAX_ATTEMPTS`` in the window (this one included)."""
+        window_minutes = float(self.RATE_LIMIT_WINDOW_MINUTES)
+        limit = int(self.RATE_LIMIT_MAX_ATTEMPTS)
+        attempts = ConnectionRateLimit.objects.record_attempt(ip_address, user_id, window_minutes=window_minutes)
+        if attempts.exceeds(limit):
+            raise Rejection(
+                429,
+                "too many connection attempts",
+                f"{attempts.by_address} attempts from {ip_address} and {attempts.by_user} by user {user_id} "
+                f"in {window_minutes} min (limit {limit})",
+            )
+        return attempts.attempt_id
 
     def _gateway_for_connect(self):
         """The registered ``ApiGateway`` of the calling API, in the same query as
@@ -249,7 +270,7 @@ class WebSocketView(View):
         raw_token = query_value(request, "ws_token")
         if raw_token is None:
             return None, forbidden("invalid token", "no ws_token in the query string")
-        consumed = consume_token(raw_token)
+        consumed = WebSocketToken.objects.consume(raw_token)
         if consumed is None:
             return None, forbidden("invalid token", "ws_token is unknown, already used or expired")
         if ws_setting("TOKEN_SESSION_BINDING") and not consumed.matches_session(session_key_from_cookie(request)):
@@ -276,9 +297,9 @@ class WebSocketView(View):
         """``$disconnect``: mark the session disconnected (API Gateway calls this
         after the socket closed, best effort). Override and call super() to act on
         it; ``self.websocket_session`` is the closed session when the answer is 200."""
-        session = session_rows.close_session(self.connection_id, self.api_id)
+        session = WebSocketSession.objects.close(self.connection_id, self.api_id)
         if session is None:
-            return self.reject(session_rows.why_no_open_session(self.connection_id, self.api_id))
+            return self.reject(self._no_open_session())
         self.websocket_session = session
         return HttpResponse(status=200)
 
@@ -286,10 +307,9 @@ class WebSocketView(View):
 
     def receive_message(self, request, *args, **kwargs):
         """A message: choose the handler, count the message on the session, call it."""
-        base = WebSocketView
         try:
-            handler_name = select_handler(type(self), base, self.body, self.route)
-            if handler_name == HEARTBEAT_HANDLER and type(self).heartbeat is base.heartbeat:
+            handler_name = self.select_handler(self.body, self.route)
+            if handler_name == HEARTBEAT_HANDLER and type(self).heartbeat is WebSocketView.heartbeat:
                 return self.heartbeat(request, *args, **kwargs)
             self.websocket_session = self._session_for_message()
         except Rejection as rejection:
@@ -306,30 +326,101 @@ class WebSocketView(View):
             "a handler returns None or an HttpResponse"
         )
 
+    # ---------------------------------------------------------- handler selection
+
+    @classmethod
+    def select_handler(cls, body, route_name):
+        """The name of the method that handles ``body`` arriving on ``route_name``.
+
+        API Gateway has already chosen the route (and so the view); the view chooses
+        its method from the message, in this order:
+
+        1. ``body[handler_selection_key]`` (``"handler"``): the client names the
+           method. It must be an allowed handler, else the message is refused (400).
+        2. ``body[route_selection_key]`` (``"action"``): the method of that name when
+           it is an allowed handler; ``default`` when it simply is not one; refused
+           (400) when it names something that must never be called (``_private``,
+           ``dispatch``, ...).
+        3. The route: the URL's ``route`` slug, or the view's ``route_key``. Same
+           rule as 2.
+        4. ``default``.
+        """
+        allowed = cls.allowed_handlers()
+        handler_key = cls.handler_selection_key
+        if handler_key and handler_key in body:
+            name = body[handler_key]
+            if isinstance(name, str) and name in allowed:
+                return name
+            raise bad_request(
+                "handler not allowed", f"{handler_key} {str(name)[:100]!r} is not a handler of {cls.__name__}"
+            )
+        action_key = cls.route_selection_key
+        if action_key and action_key in body:
+            return cls._handler_for_name(body[action_key], action_key, allowed)
+        if route_name:
+            return cls._handler_for_name(route_name, "route", allowed)
+        return DEFAULT_HANDLER
+
+    @classmethod
+    def _handler_for_name(cls, name, source, allowed):
+        """An action or route names a handler, or nothing in particular (-> default),
+        but never the view's machinery."""
+        if not isinstance(name, str):
+            return DEFAULT_HANDLER
+        if name in allowed:
+            return name
+        if is_reserved_handler_name(name):
+            raise bad_request("action not allowed", f"{source} {name[:100]!r} names internals of {cls.__name__}")
+        return DEFAULT_HANDLER
+
+    @classmethod
+    def allowed_handlers(cls):
+        """The handler names clients may select: ``ALLOWED_HANDLERS`` when the view
+        sets it; otherwise the public methods defined on the view's own classes (the
+        subclasses of ``WebSocketView``, not mixins), plus
+        ``ADDITIONAL_ALLOWED_HANDLERS``. ``default`` and ``heartbeat`` always; never a
+        reserved name (see :func:`is_reserved_handler_name`)."""
+        return _allowed_handlers(cls)
+
+    # ------------------------------------------------------------------- sessions
+
     def _session_for_message(self):
         """The sender's open session, with this message counted. One statement,
         unless the view checks permissions: then the session is read first, so that
         a refused message is not counted."""
         if self.permissions_required or self.all_permissions_required:
-            found = session_rows.find_open_session(self.connection_id, self.api_id)
+            found = WebSocketSession.objects.find_open(self.connection_id, self.api_id)
             if found is None:
-                raise session_rows.why_no_open_session(self.connection_id, self.api_id)
+                raise self._no_open_session()
             if not self.has_websocket_permissions(_active_or_anonymous(found.user)):
                 raise forbidden("permission denied", f"user {found.user_id} lacks the permissions this view requires")
-        session = session_rows.count_message(self.connection_id, self.api_id)
+        session = WebSocketSession.objects.count_message(self.connection_id, self.api_id)
         if session is None:
-            raise session_rows.why_no_open_session(self.connection_id, self.api_id)
+            raise self._no_open_session()
         if self.permissions_required or self.all_permissions_required:
             session.user = found.user
         return session
+
+    def _no_open_session(self):
+        """The :class:`Rejection` for a request whose connection has no open session."""
+        reason = WebSocketSession.objects.why_not_open(self.connection_id, self.api_id)
+        detail = f"connection {self.connection_id} of API {self.api_id!r}: {reason.value}"
+        if reason in (NoOpenSession.UNKNOWN_API, NoOpenSession.OTHER_API):
+            return forbidden("unknown API", detail)
+        status, short = {
+            NoOpenSession.UNKNOWN_CONNECTION: (404, "unknown connection"),
+            NoOpenSession.CLOSED: (410, "connection closed"),
+            NoOpenSession.CHANGED: (409, "connection changed"),
+        }[reason]
+        return Rejection(status, short, detail)
 
     def heartbeat(self, request, *args, **kwargs):
         """Built-in keep-alive (``{"action": "heartbeat"}``, sent by the JavaScript
         client): refresh the session's ``updated_on`` in one UPDATE and answer 204;
         410 when the connection is not open. Nothing else runs."""
-        if session_rows.touch(self.connection_id, self.api_id):
+        if WebSocketSession.objects.touch(self.connection_id, self.api_id):
             return HttpResponse(status=204)
-        rejection = session_rows.why_no_open_session(self.connection_id, self.api_id)
+        rejection = self._no_open_session()
         if rejection.status == 404:
             rejection = Rejection(410, "connection closed", rejection.detail)
         return self.reject(rejection)
@@ -337,6 +428,47 @@ class WebSocketView(View):
     def default(self, request, *args, **kwargs):
         """Messages that no other handler takes. Answers 204; override it."""
         return None
+
+
+@functools.cache
+def _allowed_handlers(view_class):
+    # Computed once per view class.
+    explicit = view_class.ALLOWED_HANDLERS
+    if isinstance(explicit, str):
+        explicit = [explicit]
+    if explicit:
+        names = set(explicit)
+    else:
+        names = set()
+        for klass in view_class.__mro__:
+            if klass is not WebSocketView and issubclass(klass, WebSocketView):
+                names.update(name for name, value in vars(klass).items() if inspect.isfunction(value))
+        additional = view_class.ADDITIONAL_ALLOWED_HANDLERS or ()
+        names.update([additional] if isinstance(additional, str) else additional)
+    names.update(ALWAYS_ALLOWED_HANDLERS)
+    return frozenset(
+        name
+        for name in names
+        if isinstance(name, str)
+        and HANDLER_NAME_PATTERN.fullmatch(name)
+        and not is_reserved_handler_name(name)
+        and callable(getattr(view_class, name, None))
+    )
+
+
+@functools.cache
+def _reserved_handler_names():
+    # Public names of WebSocketView and Django's View, and every HTTP method name.
+    names = {name for name in dir(WebSocketView) if not name.startswith("_")}
+    names.update(View.http_method_names)
+    return frozenset(names - ALWAYS_ALLOWED_HANDLERS)
+
+
+def is_reserved_handler_name(name):
+    """True for names that are the view's machinery, never a handler: names starting
+    with ``_`` and every name Django's ``View`` or ``WebSocketView`` defines
+    (``dispatch``, ``setup``, ``connect``, ``disconnect``, ``as_view``, ...)."""
+    return name.startswith("_") or name in _reserved_handler_names()
 
 
 def websocket_view_classes():
@@ -385,18 +517,18 @@ class WebSocketTokenView(View):
 
     @classmethod
     def as_view(cls, **initkwargs):
-        # The token limit counts committed rows (see tokens.issue_token), so this view
+        # The token limit counts committed rows (see WebSocketToken.objects.issue), so this view
         # never runs inside ATOMIC_REQUESTS' transaction either.
         return transaction.non_atomic_requests(super().as_view(**initkwargs))
 
     def post(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return JsonResponse({"error": "authentication required"}, status=401)
-        if issuing_rate_limited(request.user):
+        if WebSocketToken.objects.issuing_limited(request.user):
             return self._too_many(request)
         if not request.session.session_key:
             request.session.save()
-        issued = issue_token(request.user, request.session.session_key)
+        issued = WebSocketToken.objects.issue(request.user, request.session.session_key)
         if issued is None:
             return self._too_many(request)
         token, expires_in = issued

@@ -4,9 +4,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from django_aws_api_gateway_websockets import provisioning
-from django_aws_api_gateway_websockets.app_routes import register_declared_routes
 from django_aws_api_gateway_websockets.models import ApiGateway
-from django_aws_api_gateway_websockets.signals import auto_sync_suspended
+from django_aws_api_gateway_websockets.provisioning.app_routes import register_declared_routes
+from django_aws_api_gateway_websockets.provisioning.signals import auto_sync_suspended
 
 LOCAL_API_NAME = "Local development"
 LOCAL_STAGE = "local"

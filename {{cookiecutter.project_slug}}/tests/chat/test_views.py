@@ -7,8 +7,8 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 
-from django_aws_api_gateway_websockets.app_routes import declared_routes, route_path
 from django_aws_api_gateway_websockets.models import ApiGatewayAdditionalRoute
+from django_aws_api_gateway_websockets.provisioning.app_routes import declared_routes, route_path
 
 from {{ cookiecutter.project_slug }}.chat.history import HISTORY_PAGE_SIZE
 from {{ cookiecutter.project_slug }}.chat.models import Message, Room

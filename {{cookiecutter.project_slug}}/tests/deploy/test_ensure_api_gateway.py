@@ -1,4 +1,4 @@
-"""``manage.py ensureApiGateway``: the release script's idempotent way to have the one
+"""``manage.py ensureapigateway``: the release script's idempotent way to have the one
 ApiGateway record a deployment needs."""
 
 import io
@@ -13,7 +13,7 @@ BASE = ["--name", "site-production", "--target-base-endpoint", "https://www.exam
 
 def ensure(*arguments):
     stdout, stderr = io.StringIO(), io.StringIO()
-    call_command("ensureApiGateway", *arguments, stdout=stdout, stderr=stderr)
+    call_command("ensureapigateway", *arguments, stdout=stdout, stderr=stderr)
     return stdout.getvalue(), stderr.getvalue()
 
 

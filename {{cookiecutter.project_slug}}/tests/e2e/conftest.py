@@ -22,11 +22,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from django_aws_api_gateway_websockets.models import WebSocketSession
+from localdev.local_api import configure_local_api, provision
 from localgateway.config import GatewayConfig
 from localgateway.threaded import ThreadedGateway
-from django_aws_api_gateway_websockets.models import WebSocketSession
-
-from localdev.local_api import configure_local_api, provision
 
 # Playwright's sync API runs an asyncio loop in the main thread; Django's ORM, used
 # by the tests and fixtures there, refuses to run "inside" it unless told it is fine.

@@ -13,10 +13,10 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from django_aws_api_gateway_websockets import aws
+from django_aws_api_gateway_websockets.managers import token_digest as digest
+from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketSession, WebSocketToken
 from localgateway.config import GatewayConfig
 from localgateway.threaded import ThreadedGateway
-from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketSession, WebSocketToken
-from django_aws_api_gateway_websockets.tokens import digest
 
 from .conftest import build_site, tear_down_site, wait_until
 

@@ -9,7 +9,6 @@ from django.db import connection
 from psycopg import sql
 
 from django_aws_api_gateway_websockets.models import ApiGateway, ApiGatewayAdditionalRoute
-
 from localdev import database, local_api
 
 pytestmark = pytest.mark.django_db

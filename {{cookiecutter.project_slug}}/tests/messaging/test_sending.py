@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from django_aws_api_gateway_websockets.messaging import MAX_PAYLOAD_BYTES, PayloadTooLarge, send_to_user
 from django_aws_api_gateway_websockets.models import WebSocketSession
+from django_aws_api_gateway_websockets.sending import MAX_PAYLOAD_BYTES, PayloadTooLarge
 
 from .conftest import make_gateway, make_sessions
 
@@ -208,7 +208,7 @@ def test_send_to_user_reaches_every_connection_of_that_user_only(management_api)
     make_sessions(gateway, 1, channel="dashboard", user=alice, prefix="alicedash")
     make_sessions(gateway, 2, channel="chat-1", user=bob, prefix="bob")
 
-    report = send_to_user(alice, {"type": "notification"})
+    report = WebSocketSession.objects.for_user(alice).send_message({"type": "notification"})
 
     assert sorted(report.delivered) == ["alice00000=", "alice00001=", "alicedash00000="]
     assert stub.received_ids() == sorted(report.delivered)

@@ -7,8 +7,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from django_aws_api_gateway_websockets.sigv4 import RequestSigner, payload_sha256
-from django_aws_api_gateway_websockets.transport import _Endpoint
+from django_aws_api_gateway_websockets.sending.signing import RequestSigner, payload_sha256
+from django_aws_api_gateway_websockets.sending.transport import _Endpoint
 
 NOW = datetime(2026, 11, 21, 12, 34, 56, tzinfo=UTC)
 

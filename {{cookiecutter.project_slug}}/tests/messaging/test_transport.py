@@ -11,8 +11,8 @@ import pytest
 import trustme
 from botocore.credentials import Credentials
 
-from django_aws_api_gateway_websockets.sigv4 import RequestSigner
-from django_aws_api_gateway_websockets.transport import SendOptions, post_to_connections
+from django_aws_api_gateway_websockets.sending.signing import RequestSigner
+from django_aws_api_gateway_websockets.sending.transport import SendOptions, post_to_connections
 
 OPTIONS = SendOptions(concurrency=4, timeout_seconds=2, throttle_retries=2, throttle_base_delay=0.001)
 SIGNER = RequestSigner(Credentials("key", "secret").get_frozen_credentials(), "eu-west-1")
@@ -182,7 +182,7 @@ def test_https_uses_the_aws_ca_bundle(raw_server, tmp_path, monkeypatch):
 
 
 def test_connections_idle_for_too_long_are_closed_instead_of_reused(raw_server, monkeypatch):
-    from django_aws_api_gateway_websockets import transport
+    from django_aws_api_gateway_websockets.sending import transport
 
     server = raw_server(lambda n, head: (OK, False))
     endpoint = f"http://127.0.0.1:{server.port}/production"

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from django_aws_api_gateway_websockets.app_routes import declared_routes, route_path
+from django_aws_api_gateway_websockets.provisioning.app_routes import declared_routes, route_path
 
 from {{ cookiecutter.project_slug }}.notifications.models import Notification
 

@@ -8,8 +8,8 @@ from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from localgateway.faults import FaultRule
 from django_aws_api_gateway_websockets.models import ApiGateway
+from localgateway.faults import FaultRule
 
 from .support import deployments
 
@@ -79,7 +79,7 @@ def test_create_api_gateway_command(gateway, control, api_gateway):
     assert f"WebSocket URL: ws://127.0.0.1:{gateway.port}/production" in out.getvalue()
 
     out = io.StringIO()
-    call_command("syncApiGateway", "--all", stdout=out)
+    call_command("syncapigateway", "--all", stdout=out)
     assert "already up to date" in out.getvalue()
     assert len(deployments(control, api_gateway.api_id)) == 1
 
@@ -88,7 +88,7 @@ def test_commands_fail_with_one_line_reasons(gateway, api_gateway):
     with pytest.raises(CommandError, match="No ApiGateway record with pk=999"):
         call_command("createApiGateway", pk=999)
     with pytest.raises(CommandError, match="has no API in AWS yet"):
-        call_command("syncApiGateway", pk=api_gateway.pk)
+        call_command("syncapigateway", pk=api_gateway.pk)
     with pytest.raises(CommandError) as failure:
         call_command("createCustomDomain", pk=api_gateway.pk)
     assert "\n" not in str(failure.value)

@@ -7,8 +7,8 @@ import aiohttp
 import pytest
 
 from django_aws_api_gateway_websockets import provisioning
-from localgateway.faults import FaultRule
 from django_aws_api_gateway_websockets.models import ApiGateway, ApiGatewayAdditionalRoute
+from localgateway.faults import FaultRule
 from tests.localgateway.support import run
 
 from .support import control_state, deployments, integration_of, routes_by_key

@@ -145,7 +145,7 @@ def test_the_clean_up_commands_run_on_live_data_and_keep_todays_connections(api_
     WebSocketToken.objects.create(token="f" * 64, user=user, created_at=now)
     ConnectionRateLimit.objects.create(ip_address="198.51.100.1")
     for _ in range(2):
-        for command in ("clearWebSocketSessions", "cleanupWebSocketTokens", "cleanupConnectionRateLimits"):
+        for command in ("clearWebSocketSessions", "cleanupWebSocketTokens", "cleanupconnectionratelimits"):
             call_command(command, stdout=StringIO())
             cases.add()
     assert WebSocketSession.objects.filter(connected=True).count() == len(live)

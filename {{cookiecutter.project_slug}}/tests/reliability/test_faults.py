@@ -24,9 +24,9 @@ from django.db.models import F
 from django.test import Client
 
 from django_aws_api_gateway_websockets import provisioning
-from localgateway.faults import FaultRule
 from django_aws_api_gateway_websockets.models import ApiGateway, WebSocketSession
 from django_aws_api_gateway_websockets.testing import fetch_websocket_token
+from localgateway.faults import FaultRule
 from tests.localgateway.support import WAIT_SECONDS, management_client, start_gateway
 
 from .clients import WebSocketClients

@@ -10,8 +10,8 @@ deployed API), as API Gateway keeps its endpoint when a node goes away.
 import pytest
 from playwright.sync_api import expect
 
-from localgateway.threaded import ThreadedGateway
 from django_aws_api_gateway_websockets.models import WebSocketSession, WebSocketToken
+from localgateway.threaded import ThreadedGateway
 from tests.e2e.conftest import build_site, tear_down_site
 from tests.localgateway.support import gateway_config
 

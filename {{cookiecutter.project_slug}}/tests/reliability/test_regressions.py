@@ -14,7 +14,6 @@
 import pytest
 from django.utils import timezone
 
-from django_aws_api_gateway_websockets import tokens
 from django_aws_api_gateway_websockets.conf import ws_setting
 from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketSession, WebSocketToken
 from django_aws_api_gateway_websockets.testing import WebSocketTestClient
@@ -53,6 +52,6 @@ def test_a_token_issued_past_the_limit_is_taken_back(user, cases):
     WebSocketToken.objects.bulk_create(
         WebSocketToken(token=f"{index:064d}", user=user, created_at=timezone.now()) for index in range(limit)
     )
-    assert tokens.issue_token(user, "k" * 32) is None
+    assert WebSocketToken.objects.issue(user, "k" * 32) is None
     cases.add()
     assert WebSocketToken.objects.filter(user=user).count() == limit

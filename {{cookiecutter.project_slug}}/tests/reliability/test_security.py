@@ -18,7 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from django_aws_api_gateway_websockets import tokens
+from django_aws_api_gateway_websockets import managers
 from django_aws_api_gateway_websockets.conf import ws_setting
 from django_aws_api_gateway_websockets.models import WebSocketSession, WebSocketToken
 from django_aws_api_gateway_websockets.testing import WebSocketTestClient, fetch_websocket_token
@@ -33,7 +33,7 @@ SAMPLE = 2000
 def test_tokens_are_unique_unpredictable_and_stored_only_as_digests(user, settings, cases):
     """2,000 tokens: 256 random bits each (every bit position balanced), all distinct, only SHA-256 digests stored."""
     settings.WEBSOCKETS = {**settings.WEBSOCKETS, "TOKEN_RATE_LIMIT_MAX": SAMPLE + 1}
-    raw = [tokens.issue_token(user, "s" * 32)[0] for _ in range(SAMPLE)]
+    raw = [WebSocketToken.objects.issue(user, "s" * 32)[0] for _ in range(SAMPLE)]
     cases.add(SAMPLE)
     assert len(set(raw)) == SAMPLE
     decoded = [base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)) for token in raw]
@@ -46,7 +46,7 @@ def test_tokens_are_unique_unpredictable_and_stored_only_as_digests(user, settin
         ones = sum((value[bit // 8] >> (bit % 8)) & 1 for value in decoded)
         assert abs(ones - SAMPLE / 2) < deviation, (bit, ones)
     stored = set(WebSocketToken.objects.values_list("token", flat=True))
-    assert stored == {tokens.digest(token) for token in raw}
+    assert stored == {managers.token_digest(token) for token in raw}
     assert not stored & set(raw)
 
 
@@ -64,14 +64,14 @@ def test_a_token_is_looked_up_by_its_digest_and_the_session_compared_in_constant
         comparisons.append((a, b))
         return compare_digest(a, b)
 
-    monkeypatch.setattr(tokens.hmac, "compare_digest", recording_compare)
+    monkeypatch.setattr(managers.hmac, "compare_digest", recording_compare)
     ws = WebSocketTestClient(api_gateway, browser)
     with CaptureQueriesContext(connection) as queries:
         assert ws.connect(channel="general", token=token).status_code == 200
     cases.add()
     sql = " ".join(query["sql"] for query in queries.captured_queries)
     assert token not in sql
-    assert tokens.digest(token) in sql
+    assert managers.token_digest(token) in sql
     session_key = browser.cookies["sessionid"].value.encode()
     assert comparisons == [(session_key, session_key)]
 

@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from django_aws_api_gateway_websockets.cleanup import longest_rate_limit_window_minutes
 from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketSession, WebSocketToken
-from django_aws_api_gateway_websockets.tokens import issue_token, issuing_rate_limited
 from django_aws_api_gateway_websockets.views import WebSocketView
 
 pytestmark = pytest.mark.django_db
@@ -114,13 +113,13 @@ def test_cleanup_tokens_deletes_used_and_expired_ones_past_the_rate_limit_window
 
 @override_settings(WEBSOCKETS={"TOKEN_RATE_LIMIT_MAX": 2})
 def test_cleanup_does_not_reset_the_token_rate_limit(user):
-    assert issue_token(user, "browser") and issue_token(user, "browser")
+    assert WebSocketToken.objects.issue(user, "browser") and WebSocketToken.objects.issue(user, "browser")
     WebSocketToken.objects.update(used=True)
 
     run("cleanupWebSocketTokens")
 
-    assert issuing_rate_limited(user)
-    assert issue_token(user, "browser") is None
+    assert WebSocketToken.objects.issuing_limited(user)
+    assert WebSocketToken.objects.issue(user, "browser") is None
 
 
 def attempt(age, ip="198.51.100.1"):
@@ -133,9 +132,9 @@ def test_cleanup_rate_limits_deletes_records_past_retention(db):
     keep = [attempt(timedelta(minutes=1)), attempt(timedelta(hours=23, minutes=59))]
     attempt(timedelta(hours=24, minutes=1))
     attempt(timedelta(days=30))
-    assert run("cleanupConnectionRateLimits", "--dry-run").startswith("Would remove 2 connection attempt record(s)")
+    assert run("cleanupconnectionratelimits", "--dry-run").startswith("Would remove 2 connection attempt record(s)")
     assert ConnectionRateLimit.objects.count() == 4
-    assert run("cleanupConnectionRateLimits") == "Removed 2 connection attempt record(s) older than 24 hour(s)."
+    assert run("cleanupconnectionratelimits") == "Removed 2 connection attempt record(s) older than 24 hour(s)."
     assert sorted(ConnectionRateLimit.objects.values_list("pk", flat=True)) == sorted(keep)
 
 
@@ -147,6 +146,6 @@ def test_cleanup_rate_limits_never_removes_attempts_inside_a_window(db):
     assert longest_rate_limit_window_minutes() >= 90
     inside = attempt(timedelta(minutes=89))
     attempt(timedelta(minutes=91))
-    run("cleanupConnectionRateLimits")
+    run("cleanupconnectionratelimits")
     assert list(ConnectionRateLimit.objects.values_list("pk", flat=True)) == [inside]
     del LongWindowView

@@ -12,7 +12,8 @@ then sent to every open connection of that user, and to nobody else.
 
 from dataclasses import dataclass
 
-from django_aws_api_gateway_websockets.messaging import SendReport, send_to_user
+from django_aws_api_gateway_websockets.models import WebSocketSession
+from django_aws_api_gateway_websockets.sending import SendReport
 
 from .models import Notification
 
@@ -39,8 +40,7 @@ def notify(user, title, body="", *, level=Notification.Level.INFO):
     notification = Notification(user=user, title=title, body=body, level=level)
     notification.full_clean(exclude=["user"])
     notification.save()
-    report = send_to_user(
-        user,
+    report = WebSocketSession.objects.for_user(user).send_message(
         {"type": "notification", "notification": notification.as_payload(), "unread": unread_count(user)},
     )
     return Notified(notification, report)
@@ -55,5 +55,7 @@ def mark_read(user, ids=None):
         notifications = notifications.filter(pk__in=ids)
     changed = notifications.mark_read()
     if changed:
-        send_to_user(user, {"type": "notifications.read", "ids": changed, "unread": unread_count(user)})
+        WebSocketSession.objects.for_user(user).send_message(
+            {"type": "notifications.read", "ids": changed, "unread": unread_count(user)}
+        )
     return changed

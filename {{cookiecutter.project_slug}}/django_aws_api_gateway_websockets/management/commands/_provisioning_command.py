@@ -1,4 +1,4 @@
-"""What createApiGateway, createCustomDomain and syncApiGateway have in common."""
+"""What createApiGateway, createCustomDomain and syncapigateway have in common."""
 
 from django.core.management.base import BaseCommand, CommandError
 

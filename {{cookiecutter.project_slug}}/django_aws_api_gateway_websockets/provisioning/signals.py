@@ -6,7 +6,7 @@ manages (``target_base_endpoint``, the selection expressions, name, description,
 stage), :func:`~.provisioning.sync` runs once the transaction commits. A failure is
 logged, never raised: the user's change is already saved, and the route keeps
 ``deployed=False`` so that running the sync again (admin action or
-``syncApiGateway``) completes it.
+``syncapigateway``) completes it.
 
 Turn it off with ``WEBSOCKETS = {"AUTO_SYNC_API_GATEWAY": False}`` or, for a block of
 code, ``with auto_sync_suspended(): ...``.
@@ -20,8 +20,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from .conf import ws_setting
-from .models import ApiGateway, ApiGatewayAdditionalRoute
+from ..conf import ws_setting
+from ..models import ApiGateway, ApiGatewayAdditionalRoute
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def schedule_sync(api_gateway_pk):
 
 
 def _run_sync(api_gateway_pk, generation):
-    from .provisioning import ProvisioningError, sync
+    from . import ProvisioningError, sync
 
     with _lock:
         if _covered.get(api_gateway_pk, 0) >= generation:

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 
 from botocore.httpsession import get_cert_path
 
-from .sigv4 import payload_sha256
+from .signing import payload_sha256
 
 logger = logging.getLogger(__name__)
 

@@ -1,17 +1,12 @@
-"""Create, and keep in step, the AWS side of an :class:`~.models.ApiGateway` record.
-
-Three entry points, used by the admin actions, the management commands, the
-signals and ``make dev`` alike:
+"""The WebSocket API of an :class:`~..models.ApiGateway` record, its routes and stage.
 
 * :func:`create_api` - create the WebSocket API if the record has none yet, then
   :func:`sync` it. Safe to run again after any failure: the API id is saved the
   moment AWS returns it, so a re-run continues instead of creating a second API.
 * :func:`sync` - make AWS match the record: one HTTP_PROXY integration and route per
   route key (``$connect``, ``$disconnect``, ``$default`` and each
-  :class:`~.models.ApiGatewayAdditionalRoute`), the stage, and one deployment when
+  :class:`~..models.ApiGatewayAdditionalRoute`), the stage, and one deployment when
   something changed. Running it twice changes nothing the second time.
-* :func:`create_custom_domain` - the custom domain name, its API mapping and, with a
-  hosted zone id, the Route 53 alias record.
 
 Every failure is raised as :class:`ProvisioningError` with one readable line (the
 AWS error code and message); nothing is marked created or deployed that was not.
@@ -25,16 +20,9 @@ therefore completed by the next run.
 
 import hashlib
 import json
-import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError
-from django.core.exceptions import ImproperlyConfigured
-
-from . import aws
-from .models import ApiGateway
-
-logger = logging.getLogger(__name__)
+from .client import AwsService, ProvisioningError, ProvisioningReport, save_fields
 
 INTEGRATION_TIMEOUT_MS = 29_000
 # API Gateway puts the connection id into this header of every integration request.
@@ -43,30 +31,6 @@ CONNECTION_ID_MAPPING = {"integration.request.header.connectionId": "context.con
 TWO_WAY_EXPRESSION = "$default"
 DEPLOYMENT_MARK = "django_aws_api_gateway_websockets sync"
 BUILT_IN_ROUTES = (("$connect", "connect", False), ("$disconnect", "disconnect", False), ("$default", "default", True))
-
-
-class ProvisioningError(Exception):
-    """AWS refused, or could not be reached; ``str()`` is a one-line reason."""
-
-
-@dataclass
-class ProvisioningReport:
-    """What one provisioning run did, in words."""
-
-    api_gateway: str
-    actions: list = field(default_factory=list)
-    deployment_id: str = ""
-
-    @property
-    def changed(self):
-        return bool(self.actions)
-
-    def add(self, action):
-        logger.info("%s: %s", self.api_gateway, action)
-        self.actions.append(action)
-
-    def summary(self):
-        return "; ".join(self.actions) if self.actions else "already up to date, nothing changed"
 
 
 @dataclass(frozen=True)
@@ -110,52 +74,6 @@ def fingerprint(api_gateway, routes):
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:20]
 
 
-class _Aws:
-    """A boto3 client whose failures become :class:`ProvisioningError`."""
-
-    def __init__(self, service):
-        try:
-            self.client = aws.get_client(service)
-        except (ImproperlyConfigured, BotoCoreError) as exc:
-            raise ProvisioningError(f"AWS is not configured: {exc}") from exc
-
-    def call(self, operation, missing_ok=False, **params):
-        """Call ``operation`` (e.g. ``"CreateApi"``); None if ``missing_ok`` and not found."""
-        method = getattr(self.client, _snake_case(operation))
-        try:
-            return method(**params)
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            code = error.get("Code", "Unknown")
-            if missing_ok and code in ("NotFoundException", "NoSuchHostedZone"):
-                return None
-            message = error.get("Message") or str(exc)
-            raise ProvisioningError(f"{operation} failed: {code}: {message}") from exc
-        except BotoCoreError as exc:
-            raise ProvisioningError(f"{operation} failed: {exc}") from exc
-
-    def everything(self, operation, **params):
-        """All items of a paginated Get* operation."""
-        items, token = [], None
-        while True:
-            page = self.call(operation, **params, **({"NextToken": token} if token else {}))
-            items.extend(page.get("Items", []))
-            token = page.get("NextToken")
-            if not token:
-                return items
-
-
-def _snake_case(name):
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
-
-
-def _save(api_gateway, **fields):
-    """Store ``fields`` on the record without save() (so no signal reacts to it)."""
-    for name, value in fields.items():
-        setattr(api_gateway, name, value)
-    ApiGateway.objects.filter(pk=api_gateway.pk).update(**fields)
-
-
 # -- create and sync ------------------------------------------------------------------
 
 
@@ -163,10 +81,10 @@ def create_api(api_gateway):
     """Create the WebSocket API for ``api_gateway`` if needed, then sync and deploy it."""
     api_gateway.refresh_from_db()
     report = ProvisioningReport(str(api_gateway))
-    apigateway = _Aws("apigatewayv2")
+    apigateway = AwsService("apigatewayv2")
     if api_gateway.api_id and apigateway.call("GetApi", missing_ok=True, ApiId=api_gateway.api_id) is None:
         report.add(f"API {api_gateway.api_id} no longer exists in AWS; creating a new one")
-        _save(api_gateway, api_id="", api_endpoint="", api_created=False)
+        save_fields(api_gateway, api_id="", api_endpoint="", api_created=False)
         api_gateway.additional_routes.update(deployed=False)
     if not api_gateway.api_id:
         params = {
@@ -181,7 +99,7 @@ def create_api(api_gateway):
             params["Tags"] = {str(k): str(v) for k, v in api_gateway.tags.items()}
         api = apigateway.call("CreateApi", **params)
         # Saved at once: a failure further down must never lead to a second API.
-        _save(api_gateway, api_id=api["ApiId"], api_endpoint=api["ApiEndpoint"])
+        save_fields(api_gateway, api_id=api["ApiId"], api_endpoint=api["ApiEndpoint"])
         report.add(f"created API {api['ApiId']} ({api['ApiEndpoint']})")
     _sync(api_gateway, apigateway, report)
     return report
@@ -193,7 +111,7 @@ def sync(api_gateway):
     if not api_gateway.api_id:
         raise ProvisioningError(f"{api_gateway} has no API in AWS yet: run 'Create API Gateway' first")
     report = ProvisioningReport(str(api_gateway))
-    _sync(api_gateway, _Aws("apigatewayv2"), report)
+    _sync(api_gateway, AwsService("apigatewayv2"), report)
     return report
 
 
@@ -221,12 +139,12 @@ def _sync(api_gateway, apigateway, report):
     # Only now is everything live: mark it so.
     api_gateway.additional_routes.filter(route_key__in=list(wanted), deployed=False).update(deployed=True)
     if not api_gateway.api_created:
-        _save(api_gateway, api_created=True)
+        save_fields(api_gateway, api_created=True)
 
 
 def _sync_api_settings(api_gateway, apigateway, api, report):
     if api.get("ApiEndpoint") and api["ApiEndpoint"] != api_gateway.api_endpoint:
-        _save(api_gateway, api_endpoint=api["ApiEndpoint"])
+        save_fields(api_gateway, api_endpoint=api["ApiEndpoint"])
     wanted = {
         "Name": api_gateway.api_name,
         "Description": api_gateway.api_description,
@@ -332,106 +250,3 @@ def _sync_stage(api_gateway, apigateway, report):
         stage = apigateway.call("UpdateStage", ApiId=api_id, StageName=name, Description=api_gateway.stage_description)
         report.add(f"updated the description of stage {name}")
     return stage
-
-
-# -- custom domain -----------------------------------------------------------------------
-
-
-def create_custom_domain(api_gateway):
-    """Create the custom domain, map it to the stage and (optionally) point DNS at it."""
-    api_gateway.refresh_from_db()
-    missing = []
-    if not (api_gateway.api_id and api_gateway.api_created):
-        missing.append("the API (run 'Create API Gateway' first)")
-    if not api_gateway.domain_name:
-        missing.append("a domain name")
-    if not api_gateway.certificate_arn:
-        missing.append("a certificate ARN")
-    if missing:
-        raise ProvisioningError(f"Cannot create the custom domain of {api_gateway}: it needs {', '.join(missing)}")
-
-    report = ProvisioningReport(str(api_gateway))
-    apigateway = _Aws("apigatewayv2")
-    domain_name = api_gateway.domain_name.lower().rstrip(".")
-    domain = apigateway.call("GetDomainName", missing_ok=True, DomainName=domain_name)
-    if domain is None:
-        domain = apigateway.call(
-            "CreateDomainName",
-            DomainName=domain_name,
-            DomainNameConfigurations=[
-                {
-                    "CertificateArn": api_gateway.certificate_arn,
-                    "EndpointType": "REGIONAL",
-                    "SecurityPolicy": "TLS_1_2",
-                }
-            ],
-        )
-        report.add(f"created custom domain {domain_name}")
-    configuration = domain["DomainNameConfigurations"][0]
-
-    mappings = apigateway.everything("GetApiMappings", DomainName=domain_name)
-    mapping = next((m for m in mappings if not m.get("ApiMappingKey")), None)
-    if mapping is not None and (mapping["ApiId"] != api_gateway.api_id or mapping["Stage"] != api_gateway.stage_name):
-        raise ProvisioningError(
-            f"{domain_name} is already mapped to API {mapping['ApiId']} stage {mapping['Stage']}; "
-            "remove that mapping in AWS first"
-        )
-    if mapping is None:
-        mapping = apigateway.call(
-            "CreateApiMapping", DomainName=domain_name, ApiId=api_gateway.api_id, Stage=api_gateway.stage_name
-        )
-        report.add(f"mapped {domain_name} to stage {api_gateway.stage_name}")
-    _save(
-        api_gateway,
-        api_gateway_domain_name=configuration["ApiGatewayDomainName"],
-        api_mapping_id=mapping["ApiMappingId"],
-        custom_domain_created=True,
-    )
-    if api_gateway.hosted_zone_id:
-        _point_dns_at(api_gateway, domain_name, configuration, report)
-    else:
-        report.add(
-            f"no hosted zone id: point {domain_name} at {configuration['ApiGatewayDomainName']} in your DNS yourself"
-        )
-    return report
-
-
-def _point_dns_at(api_gateway, domain_name, configuration, report):
-    """UPSERT an alias A record for the domain in the user's Route 53 zone.
-
-    The alias names API Gateway's own zone (``hostedZoneId`` of the domain
-    configuration); the user's zone is only where the record lives.
-    """
-    route53 = _Aws("route53")
-    route53.call(
-        "ChangeResourceRecordSets",
-        HostedZoneId=api_gateway.hosted_zone_id,
-        ChangeBatch={
-            "Comment": f"WebSocket custom domain of {api_gateway.api_name}",
-            "Changes": [
-                {
-                    "Action": "UPSERT",
-                    "ResourceRecordSet": {
-                        "Name": domain_name,
-                        "Type": "A",
-                        "AliasTarget": {
-                            "HostedZoneId": configuration["HostedZoneId"],
-                            "DNSName": configuration["ApiGatewayDomainName"],
-                            "EvaluateTargetHealth": False,
-                        },
-                    },
-                }
-            ],
-        },
-    )
-    target = configuration["ApiGatewayDomainName"]
-    report.add(f"pointed {domain_name} at {target} (Route 53 zone {api_gateway.hosted_zone_id})")
-
-
-__all__ = [
-    "ProvisioningError",
-    "ProvisioningReport",
-    "create_api",
-    "create_custom_domain",
-    "sync",
-]

@@ -1,7 +1,6 @@
-"""Sending to connections: unicast, multicast, broadcast, and every connection of a user.
+"""One payload to many sessions: unicast, multicast, broadcast.
 
-``WebSocketSession.send_message`` and ``WebSocketSession.objects.filter(...).send_message``
-end here. A send:
+A send:
 
 1. serialises the payload once, and refuses one over API Gateway's 128 KB limit
    before anything leaves (``PayloadTooLarge``);
@@ -9,12 +8,14 @@ end here. A send:
 3. posts to each API Gateway's management endpoint concurrently (bounded), retrying
    throttled posts with backoff (``transport``);
 4. marks every connection that API Gateway reports gone as disconnected, in one
-   UPDATE, and returns a :class:`SendReport`.
+   UPDATE, and returns a :class:`~.transport.SendReport`.
+
+This module takes sessions from its callers and never imports the models, so the
+models can offer ``send_message`` without an import loop.
 """
 
 import json
 import logging
-import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,9 +24,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from . import aws
-from .conf import ws_setting
-from .sigv4 import RequestSigner
+from .. import aws
+from ..conf import ws_setting
+from . import capture
+from .signing import RequestSigner
 from .transport import SendOptions, SendReport, post_to_connections
 
 logger = logging.getLogger(__name__)
@@ -56,14 +58,15 @@ def encode_payload(payload):
 
 
 def send_to_sessions(sessions, payload):
-    """Send ``payload`` to every connected session in ``sessions`` (a queryset or an
-    iterable of ``WebSocketSession``). Returns a :class:`SendReport`."""
+    """Send ``payload`` to every connected session in ``sessions`` (a queryset of
+    ``WebSocketSession`` or an iterable of them). Returns a ``SendReport``."""
     data = encode_payload(payload)
-    targets = _targets(sessions)
+    session_model, targets = _targets(sessions)
     if not targets:
         return SendReport()
-    if _captures:
-        return _capture(targets, data)
+    if capture.active():
+        capture.record(targets, data)
+        return SendReport(delivered=[target.connection_id for target in targets])
 
     report = SendReport()
     by_endpoint = defaultdict(list)
@@ -84,22 +87,14 @@ def send_to_sessions(sessions, payload):
             post_to_connections(endpoint, connection_ids, data, signer, options, report)
 
     if report.gone:
-        _mark_gone(report.gone)
+        _mark_gone(session_model, report.gone)
     for connection_id, reason in report.failed.items():
         logger.warning("Message to connection %s not delivered: %s", connection_id, reason)
     return report
 
 
-def send_to_user(user, payload):
-    """Send ``payload`` to every open connection of ``user``, whatever its channel."""
-    from .models import WebSocketSession
-
-    return send_to_sessions(WebSocketSession.objects.filter(user=user), payload)
-
-
 def _targets(sessions):
-    from .models import ApiGateway, management_endpoint_url
-
+    """``(session model, [Target])`` for the connected sessions among ``sessions``."""
     if isinstance(sessions, QuerySet):
         rows = sessions.filter(connected=True).values_list(
             "connection_id", "api_gateway__api_endpoint", "api_gateway__stage_name", "channel_name", "user_id"
@@ -110,10 +105,13 @@ def _targets(sessions):
         for connection_id, api_endpoint, stage, channel, user_id in rows:
             endpoint = endpoints.get((api_endpoint, stage))
             if endpoint is None:
-                endpoint = endpoints[api_endpoint, stage] = management_endpoint_url(api_endpoint, stage)
+                endpoint = endpoints[api_endpoint, stage] = aws.management_endpoint_url(api_endpoint, stage)
             targets.append(Target(connection_id, endpoint, channel, user_id))
-        return targets
+        return sessions.model, targets
     sessions = [session for session in sessions if session.connected]
+    if not sessions:
+        return None, []
+    session_model = type(sessions[0])
     # Use API Gateways already loaded on the sessions; fetch the rest in one query.
     gateways = {
         session.api_gateway_id: session.api_gateway
@@ -122,58 +120,22 @@ def _targets(sessions):
     }
     missing = {session.api_gateway_id for session in sessions} - gateways.keys()
     if missing:
-        gateways.update(ApiGateway.objects.only("api_endpoint", "stage_name").in_bulk(missing))
+        gateway_model = session_model._meta.get_field("api_gateway").related_model
+        gateways.update(gateway_model.objects.only("api_endpoint", "stage_name").in_bulk(missing))
     targets = []
     for session in sessions:
         gateway = gateways.get(session.api_gateway_id)
-        endpoint = gateway.management_endpoint_url if gateway else ""
+        endpoint = aws.management_endpoint_url(gateway.api_endpoint, gateway.stage_name) if gateway else ""
         targets.append(Target(session.connection_id, endpoint, session.channel_name, session.user_id))
-    return targets
+    return session_model, targets
 
 
-def _mark_gone(connection_ids):
-    from .models import WebSocketSession
-
+def _mark_gone(session_model, connection_ids):
     # API Gateway answers 410 to a send while the connection's $connect is still being
     # handled (the socket opens only after Django's answer): a session that young is
     # not gone, so it stays connected.
     settled = timezone.now() - timedelta(seconds=float(ws_setting("NEW_CONNECTION_GRACE_SECONDS")))
-    marked = WebSocketSession.objects.filter(connection_id__in=connection_ids, created_on__lt=settled).update(
+    marked = session_model.objects.filter(connection_id__in=connection_ids, created_on__lt=settled).update(
         connected=False
     )
     logger.info("Marked %d gone connection(s) disconnected", marked)
-
-
-# Capturing sends in tests (see ``testing.capture_messages``): while a capture is
-# active, sends from any thread are recorded instead of posted.
-_captures = []
-_captures_lock = threading.Lock()
-
-
-@dataclass(frozen=True)
-class CapturedMessage:
-    connection_id: str
-    channel_name: str
-    user_id: object
-    payload: dict
-
-
-def _capture(targets, data):
-    # What the client would decode: the payload after its trip through JSON.
-    decoded = json.loads(data)
-    with _captures_lock:
-        for capture in _captures:
-            capture.extend(CapturedMessage(t.connection_id, t.channel_name, t.user_id, decoded) for t in targets)
-    return SendReport(delivered=[target.connection_id for target in targets])
-
-
-def start_capture():
-    capture = []
-    with _captures_lock:
-        _captures.append(capture)
-    return capture
-
-
-def stop_capture(capture):
-    with _captures_lock:
-        _captures.remove(capture)

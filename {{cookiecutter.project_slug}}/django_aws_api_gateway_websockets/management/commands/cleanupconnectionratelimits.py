@@ -1,4 +1,4 @@
-"""``manage.py cleanupConnectionRateLimits``: delete old connection attempts."""
+"""``manage.py cleanupconnectionratelimits``: delete old connection attempts."""
 
 from django.core.management.base import BaseCommand
 

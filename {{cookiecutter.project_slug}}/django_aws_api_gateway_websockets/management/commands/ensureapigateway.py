@@ -3,7 +3,7 @@
 A release script runs this before ``createApiGateway``, so that releasing any number
 of times leaves one record, and so one API on AWS::
 
-    pk=$(python manage.py ensureApiGateway --name my-site-production \\
+    pk=$(python manage.py ensureapigateway --name my-site-production \\
         --target-base-endpoint https://www.example.com/ws/ --domain ws.example.com \\
         --site-url https://www.example.com)
     python manage.py createApiGateway --pk="$pk"
@@ -20,9 +20,9 @@ in the admin survives a release whose environment does not name one).
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from ...app_routes import register_declared_routes
 from ...models import ApiGateway, normalised_field
-from ...signals import auto_sync_suspended
+from ...provisioning.app_routes import register_declared_routes
+from ...provisioning.signals import auto_sync_suspended
 
 # Command-line option (argparse dest) -> ApiGateway field.
 OPTION_FIELDS = {

@@ -1,4 +1,4 @@
-"""``python manage.py syncApiGateway --pk=N`` (or ``--all``): bring AWS in line."""
+"""``python manage.py syncapigateway --pk=N`` (or ``--all``): bring AWS in line."""
 
 from django_aws_api_gateway_websockets import provisioning
 

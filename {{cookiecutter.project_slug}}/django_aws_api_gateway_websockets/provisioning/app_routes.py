@@ -10,7 +10,7 @@ the Django view that handles it::
 :func:`register_declared_routes` turns each pair into an ``ApiGatewayAdditionalRoute``
 whose integration URL is the site's URL of that view, so that a message
 ``{"action": "chat", ...}`` reaches it. ``make dev`` registers them on the local API
-and the release script (``ensureApiGateway --site-url``) on the production one; the
+and the release script (``ensureapigateway --site-url``) on the production one; the
 provisioning sync then creates the routes in API Gateway. The URL pattern may take
 the ``route`` slug or not.
 """
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 
-from .models import ApiGatewayAdditionalRoute
+from ..models import ApiGatewayAdditionalRoute
 
 logger = logging.getLogger(__name__)
 
