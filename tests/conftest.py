@@ -3,6 +3,7 @@
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+SUITES_DIR = TEMPLATE_DIR / "suites"
 VENV_BIN = Path(sys.executable).parent
 TEMPLATE_CONTEXT = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
 
@@ -110,6 +112,34 @@ def generated_projects(tmp_path_factory):
             env = project_env(extra_env)
             assert run(["make", "install"], project, env).returncode == 0
             runs[name] = (project, env, run(["make", "test"], project, env, timeout=1200))
+        return runs[name]
+
+    return _run
+
+
+@pytest.fixture(scope="session")
+def vendored_suites(generated_projects):
+    """Run ``suites/`` (the vendored app's and the local gateway's own tests) inside a
+    named bake, once per session, after that bake's own ``make test``.
+
+    Returns a function ``name -> (project path, env, completed pytest, completed node
+    --test, completed ruff)``. The suites are copied into the bake's ``tests/``, whose
+    layout they mirror, and run with the bake's virtual environment.
+    """
+    runs = {}
+
+    def _run(name):
+        if name not in runs:
+            project, env, _ = generated_projects(name)
+            tests = project / "tests"
+            shutil.copytree(SUITES_DIR, tests, dirs_exist_ok=True)
+            # The suites' own test files, where the copy put them (not the bake's own tests).
+            suite_files = sorted(str(Path("tests") / path.relative_to(SUITES_DIR)) for path in SUITES_DIR.rglob("test_*.py"))
+            python = str(project / ".venv" / "bin" / "python")
+            pytest_run = run([python, "-m", "pytest", "-p", "no:cacheprovider", *suite_files], project, env, timeout=1500)
+            node_run = run(["node", "--test", "tests/js/"], project, env)
+            lint = run([str(project / ".venv" / "bin" / "ruff"), "check", "tests"], project, env)
+            runs[name] = (project, env, pytest_run, node_run, lint)
         return runs[name]
 
     return _run

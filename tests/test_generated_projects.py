@@ -40,7 +40,4 @@ def test_baked_project_installs_checks_and_passes_its_own_suite(generated_projec
     lint = run(["make", "lint"], project, env)
     assert lint.returncode == 0, lint.stdout
     assert tests.returncode == 0, tests.stdout[-5000:]
-    # Both halves ran: pytest's summary line and node's test runner totals.
     assert re.search(r"^=+ \d+ passed", tests.stdout, re.MULTILINE), tests.stdout[-3000:]
-    assert re.search(r"^# pass [1-9]\d*$", tests.stdout, re.MULTILINE)
-    assert re.search(r"^# fail 0$", tests.stdout, re.MULTILINE)

@@ -1,8 +1,8 @@
 """The reliability page shows what the reliability suite really did.
 
-The generated projects' own suites (``test_generated_projects``: the default project
-on SQLite, the maximal one on PostgreSQL at ``TEMPLATE_TEST_POSTGRES_URL``) run their
-``tests/reliability`` with the rest, each writing a JSON report. The figures between
+The reliability suite (``suites/reliability``) runs inside the default bake on SQLite
+and the maximal one on PostgreSQL at ``TEMPLATE_TEST_POSTGRES_URL``
+(``test_vendored_suites``), each run writing a JSON report. The figures between
 the markers in ``docs/reliability.md`` must be exactly what those reports say
 (Hypothesis runs derandomized with fixed example counts, so they do not change from
 run to run). After changing the suite, rewrite
@@ -28,10 +28,10 @@ RUNS = {"SQLite": ("default-sqlite", "sqlite"), "PostgreSQL": ("maximal-postgres
 
 
 @pytest.mark.slow
-def test_the_reliability_page_shows_the_figures_of_this_run(generated_projects):
+def test_the_reliability_page_shows_the_figures_of_this_run(vendored_suites):
     reports = {}
     for label, (name, vendor) in RUNS.items():
-        project, env, tests = generated_projects(name)
+        project, env, tests, _, _ = vendored_suites(name)
         assert tests.returncode == 0, f"{label}: {tests.stdout[-5000:]}"
         path = project / "test-results" / "reliability.json"
         report = json.loads(path.read_text())
@@ -40,7 +40,7 @@ def test_the_reliability_page_shows_the_figures_of_this_run(generated_projects):
         assert report["summary"]["generated_cases"] >= MIN_GENERATED_CASES
         reports[label] = path
 
-    project, env, _ = generated_projects("default-sqlite")
+    project, env, _, _, _ = vendored_suites("default-sqlite")
     python = str(project / ".venv" / "bin" / "python")
     rendered = run(
         [python, "-m", "tests.reliability.report", *(f"{label}={path}" for label, path in reports.items())],

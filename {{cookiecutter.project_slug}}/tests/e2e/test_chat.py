@@ -1,10 +1,9 @@
 """Chat in a real browser: two people in one room, a room that refuses a stranger,
-user text that stays text, and paging back through history."""
+and user text that stays text."""
 
 import pytest
 from playwright.sync_api import expect
 
-from django_aws_api_gateway_websockets import provisioning
 from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketSession
 
 from {{ cookiecutter.project_slug }}.chat.models import Message, Room
@@ -106,33 +105,3 @@ def test_a_room_refuses_a_user_without_access(site, make_user):
     expect(vault_page.locator("#messages .chat-message .text")).to_have_text(["secret plans"])
     say(page, "anyone here?")
     expect(page.locator("#messages .chat-message .text")).to_have_text(["anyone here?"])
-
-
-def test_older_messages_page_in_and_a_list_of_rooms_leads_there(site, make_user):
-    lobby = Room.objects.create(slug="lobby", name="Lobby")
-    Room.objects.create(slug="vault", name="Vault", is_private=True)
-    alice = make_user("alice")
-    Message.objects.bulk_create(Message(room=lobby, author=alice, text=f"message {n}") for n in range(65))
-
-    page = site.open(alice, "/chat/")
-    expect(page.locator(".room-entry.locked")).to_contain_text("Vault")
-    page.get_by_role("link", name="Lobby").click()
-    expect(page.locator("#status")).to_have_attribute("data-state", "open")
-    expect(page.locator("#messages .chat-message")).to_have_count(50)
-    expect(page.locator("#messages .chat-message .text").first).to_have_text("message 15")
-    page.get_by_role("button", name="Load older messages").click()
-    expect(page.locator("#messages .chat-message")).to_have_count(65)
-    expect(page.locator("#messages .chat-message .text").first).to_have_text("message 0")
-    expect(page.get_by_role("button", name="Load older messages")).to_be_hidden()
-
-
-def test_a_chat_route_missing_from_api_gateway_is_reported_on_the_page(site, make_user):
-    """With the chat route gone from the deployed API, messages reach the site's
-    $default view instead, which refuses them: the page says so."""
-    Room.objects.create(slug="lobby", name="Lobby")
-    site.api.additional_routes.get(route_key="chat").delete()
-    provisioning.sync(site.api)
-    page = open_room(site, make_user("alice"), "lobby")
-    say(page, "is anyone there?")
-    expect(page.locator("#chat-error")).to_have_text("handler not allowed")
-    assert not Message.objects.exists()

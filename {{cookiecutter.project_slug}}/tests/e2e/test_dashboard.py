@@ -37,11 +37,15 @@ class RunningProducer:
         self.thread.join(10)
 
 
-@pytest.fixture
-def staff(make_user):
-    user = make_user("staff", is_staff=True)
+def make_staff(make_user, username):
+    user = make_user(username, is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="watch_dashboard"))
     return user
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_staff(make_user, "staff")
 
 
 def open_dashboard(site, user):
@@ -54,8 +58,7 @@ def chart_points(page):
     return int(page.locator("#connections-chart").get_attribute("data-points") or 0)
 
 
-@pytest.mark.urls("tests.e2e.urls")
-def test_the_dashboard_updates_live_while_the_producer_runs(site, make_user, staff):
+def test_the_dashboard_updates_live_while_the_producer_runs_and_keeps_others_out(site, make_user, staff):
     page = open_dashboard(site, staff)
     # On opening, the page asks for the latest figures: its own connection.
     expect(page.locator("#connections-total")).to_have_text("1")
@@ -66,20 +69,13 @@ def test_the_dashboard_updates_live_while_the_producer_runs(site, make_user, sta
             "(count) => Number(document.querySelector('#connections-chart').dataset.points) >= count",
             arg=before + 3,
         )
-        # Someone opens a page with a socket (on channel "lobby"): the next figures count it.
-        alice_page = site.open(make_user("alice"), "/e2e/client/?channel=lobby")
-        expect(alice_page.locator("#status")).to_have_attribute("data-state", "open")
+        # A second member of staff opens the dashboard: the next figures count it.
+        open_dashboard(site, make_staff(make_user, "second"))
         expect(page.locator("#connections-total")).to_have_text("2")
-        expect(page.locator("#channels td")).to_have_text(["dashboard", "1", "lobby", "1"])
+        expect(page.locator("#channels td")).to_have_text(["dashboard", "2"])
         screenshot(page, "dashboard")
     assert producer.pushes >= 3
 
-
-def test_staff_can_measure_on_demand_and_others_are_kept_out(site, make_user, staff):
-    page = open_dashboard(site, staff)
-    expect(page.locator("#connections-chart")).to_have_attribute("data-points", "1")
-    page.get_by_role("button", name="Measure now").click()
-    expect(page.locator("#connections-chart")).to_have_attribute("data-points", "2")
-
     outsider = site.open(make_user("bob"), "/dashboard/")
     expect(outsider.get_by_role("heading", name="Not allowed")).to_be_visible()
+    assert outsider.locator("#status").count() == 0

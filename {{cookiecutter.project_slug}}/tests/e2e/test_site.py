@@ -23,6 +23,11 @@ def installed_examples():
     ]
 
 
+# The example pages that open a socket themselves (chat's rooms list does not: each
+# room's page does, see test_chat.py).
+PAGES_WITH_A_SOCKET = {"Dashboard", "Notifications"}
+
+
 def test_the_demo_user_logs_in_and_finds_every_example(site):
     username, password, _ = next(user for user in ensure_demo_users() if not user[2])
     titles = [title for title, _ in installed_examples()]
@@ -41,11 +46,6 @@ def test_the_demo_user_logs_in_and_finds_every_example(site):
 
     page.get_by_role("button", name="Log out").click()
     expect(page.locator(".site-header").get_by_role("link", name="Log in")).to_be_visible()
-
-
-# The example pages that open a socket themselves (chat's rooms list does not: each
-# room's page does, see test_chat.py).
-PAGES_WITH_A_SOCKET = {"Dashboard", "Notifications"}
 
 
 def test_every_example_page_opens_and_goes_live_for_staff(site):

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 from django.views.generic import TemplateView
@@ -103,7 +104,7 @@ def test_app_channel_mixin_names_route_and_channel_after_the_app(gateways):
     class UsersPage(AppChannelWebSocketMixin, TemplateView):
         template_name = "dashboard.html"
 
-    UsersPage.__module__ = "{{ cookiecutter.project_slug }}.users.views"
+    UsersPage.__module__ = apps.get_app_config("users").name + ".views"
     context = render(UsersPage).context_data
     assert context["channel_name"] == "users"
     assert context["websocket_action"] == "users"
@@ -114,7 +115,7 @@ def test_app_channel_override_replaces_the_channel(gateways):
         template_name = "dashboard.html"
         app_channel_override = "custom_users_channel"
 
-    UsersPage.__module__ = "{{ cookiecutter.project_slug }}.users.views"
+    UsersPage.__module__ = apps.get_app_config("users").name + ".views"
     context = render(UsersPage).context_data
     assert context["channel_name"] == "custom_users_channel"
     assert context["websocket_action"] == "users"

@@ -3,28 +3,57 @@ thread with its own database connection, as several Django instances behind API
 Gateway do. On SQLite the same requests run one after another (its test database
 takes one writer) and the same outcome is asserted.
 
-``tests/websockets/test_concurrency.py`` already proves the basic cases (one token,
-twenty connects; a tokenless burst from one address; ten threads of messages on one
-connection); these add the token-guarded variants and the races between kinds of
-requests.
+Tokens raced by many connects, rate-limit bursts per address and per user, messages
+racing a disconnect, API Gateway retrying a connect, and token requests racing the
+token limit.
 """
+
+import threading
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 
 from django_aws_api_gateway_websockets.conf import ws_setting
 from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketSession, WebSocketToken
 from django_aws_api_gateway_websockets.testing import WebSocketTestClient, fetch_websocket_token
 from tests.records import make_api_gateway
-from tests.websockets.test_concurrency import run_together
 
 from .views import TightTokenView
 
 AREA = "Concurrency"
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.reliability.urls")]
+
+
+def run_together(count, work):
+    """``work(i)`` for i in range(count): all at once on PostgreSQL, in turn elsewhere."""
+    results = [None] * count
+    if connection.vendor != "postgresql":
+        for index in range(count):
+            results[index] = work(index)
+        return results
+    barrier = threading.Barrier(count)
+    errors = []
+
+    def thread(index):
+        try:
+            barrier.wait(timeout=30)
+            results[index] = work(index)
+        except Exception as error:  # reported below, in the test's own thread
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=thread, args=(index,)) for index in range(count)]
+    for started in threads:
+        started.start()
+    for started in threads:
+        started.join(timeout=60)
+    assert not errors, errors
+    assert not any(started.is_alive() for started in threads)
+    return results
 
 
 def browser_of(user):

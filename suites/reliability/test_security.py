@@ -1,15 +1,13 @@
-"""Tokens: random, stored only as digests, looked up without timing leaks, short-lived.
+"""Tokens: stored and looked up only as digests, short-lived; refusals that say little.
 
 Further security properties are proven elsewhere and listed on the reliability page:
 single use and session binding (``tests/websockets/test_connect.py``), one winner
-when a token is raced (``test_concurrency.py`` here and in ``tests/websockets``), the
+when a token is raced (``test_concurrency.py``), the
 token endpoint's CSRF and login requirements (``test_fuzz_token_endpoint.py``), and
 hostile text in the chat and notification pages (``tests/e2e/test_chat.py``,
 ``test_escaping.py``).
 """
 
-import base64
-import hmac
 from datetime import timedelta
 
 import pytest
@@ -27,53 +25,21 @@ AREA = "Security"
 
 pytestmark = pytest.mark.urls("tests.reliability.urls")
 
-SAMPLE = 2000
-
-
-def test_tokens_are_unique_unpredictable_and_stored_only_as_digests(user, settings, cases):
-    """2,000 tokens: 256 random bits each (every bit position balanced), all distinct, only SHA-256 digests stored."""
-    settings.WEBSOCKETS = {**settings.WEBSOCKETS, "TOKEN_RATE_LIMIT_MAX": SAMPLE + 1}
-    raw = [WebSocketToken.objects.issue(user, "s" * 32)[0] for _ in range(SAMPLE)]
-    cases.add(SAMPLE)
-    assert len(set(raw)) == SAMPLE
-    decoded = [base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)) for token in raw]
-    assert {len(value) for value in decoded} == {32}
-    # Each of the 256 bit positions is set in about half of the tokens: a counter,
-    # a timestamp or a weak generator would leave some positions stuck. (Six standard
-    # deviations: a fair generator fails this less than once in a million runs.)
-    deviation = 6 * (SAMPLE**0.5) / 2
-    for bit in range(256):
-        ones = sum((value[bit // 8] >> (bit % 8)) & 1 for value in decoded)
-        assert abs(ones - SAMPLE / 2) < deviation, (bit, ones)
-    stored = set(WebSocketToken.objects.values_list("token", flat=True))
-    assert stored == {managers.token_digest(token) for token in raw}
-    assert not stored & set(raw)
-
-
-def test_a_token_is_looked_up_by_its_digest_and_the_session_compared_in_constant_time(
-    api_gateway, user, monkeypatch, cases
-):
-    """The raw token never reaches the database, and the browser session is compared with hmac.compare_digest."""
+def test_a_token_is_stored_and_looked_up_only_by_its_digest(api_gateway, user, cases):
+    """The raw token never reaches the database: it is stored, and looked up on $connect, as its SHA-256."""
     browser = Client()
     browser.force_login(user)
-    token = fetch_websocket_token(browser)
-    comparisons = []
-    compare_digest = hmac.compare_digest
-
-    def recording_compare(a, b):
-        comparisons.append((a, b))
-        return compare_digest(a, b)
-
-    monkeypatch.setattr(managers.hmac, "compare_digest", recording_compare)
+    with CaptureQueriesContext(connection) as issuing:
+        token = fetch_websocket_token(browser)
     ws = WebSocketTestClient(api_gateway, browser)
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(connection) as connecting:
         assert ws.connect(channel="general", token=token).status_code == 200
     cases.add()
-    sql = " ".join(query["sql"] for query in queries.captured_queries)
-    assert token not in sql
-    assert managers.token_digest(token) in sql
-    session_key = browser.cookies["sessionid"].value.encode()
-    assert comparisons == [(session_key, session_key)]
+    assert list(WebSocketToken.objects.values_list("token", flat=True)) == [managers.token_digest(token)]
+    for queries in (issuing, connecting):
+        sql = " ".join(query["sql"] for query in queries.captured_queries)
+        assert token not in sql
+    assert managers.token_digest(token) in " ".join(query["sql"] for query in connecting.captured_queries)
 
 
 @pytest.mark.parametrize(
