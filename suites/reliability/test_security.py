@@ -25,6 +25,7 @@ AREA = "Security"
 
 pytestmark = pytest.mark.urls("tests.reliability.urls")
 
+
 def test_a_token_is_stored_and_looked_up_only_by_its_digest(api_gateway, user, cases):
     """The raw token never reaches the database: it is stored, and looked up on $connect, as its SHA-256."""
     browser = Client()

@@ -13,6 +13,7 @@ from .views import TightLimitView
 
 pytestmark = pytest.mark.urls("tests.websockets.urls")
 
+
 @override_settings(WEBSOCKETS={"RATE_LIMIT_MAX_ATTEMPTS": 7, "MAX_BODY_SIZE": 10})
 def test_the_websockets_setting_overrides_the_defaults():
     assert WebSocketView.RATE_LIMIT_MAX_ATTEMPTS == 7
