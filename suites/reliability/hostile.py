@@ -29,6 +29,10 @@ REFUSED = "refused"
 
 # AWS's limit for one message, and so the view's default MAX_BODY_SIZE.
 MAX_BODY_SIZE = 128 * 1024
+# The view's default MAX_MESSAGE_DEPTH: levels of nesting, the message object being 1.
+MAX_MESSAGE_DEPTH = 32
+# Integers a database column can hold; the view refuses messages holding others.
+INT64 = range(-(2**63), 2**63)
 # The view refuses header values longer than this.
 MAX_HEADER_VALUE_LENGTH = 2048
 # Channel names: the default pattern, and the length of WebSocketSession.channel_name.
@@ -267,16 +271,47 @@ channel_names = st.one_of(
 # Message bodies
 # ---------------------------------------------------------------------------
 
-json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=20)
+# Text a database or a log cannot take as it is: NUL (PostgreSQL refuses it) and lone
+# surrogates (not encodable as UTF-8), alone or inside ordinary text.
+lone_surrogates = st.text(st.characters(categories=["Cs"]), min_size=1, max_size=3)
+hostile_text = st.one_of(
+    st.text(max_size=20),
+    lone_surrogates,
+    st.tuples(st.text(max_size=5), st.sampled_from(["\x00", "\ud800", "\udfff"]), st.text(max_size=5)).map("".join),
 )
+huge_integers = st.one_of(st.integers(min_value=2**63, max_value=2**256), st.integers(max_value=-(2**63) - 1))
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    huge_integers,
+    st.floats(allow_nan=False, allow_infinity=False),
+    hostile_text,
+)
+json_keys = st.one_of(st.text(max_size=10), hostile_text)
 json_values = st.recursive(
     json_scalars,
-    lambda children: st.one_of(
-        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
+    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(json_keys, children, max_size=4)),
     max_leaves=12,
 )
+
+
+def holds_hostile_values(value):
+    """True when ``value`` holds text with NUL or a lone surrogate (keys included), or
+    an integer outside 64 bits: what the view refuses in a message."""
+    if isinstance(value, dict):
+        return any(holds_hostile_values(key) or holds_hostile_values(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(holds_hostile_values(item) for item in value)
+    if isinstance(value, str):
+        return "\x00" in value or any("\ud800" <= character <= "\udfff" for character in value)
+    return isinstance(value, int) and not isinstance(value, bool) and value not in INT64
+
+
+def encode_json(value, **options):
+    """JSON bytes of ``value``; a lone surrogate in non-ASCII output becomes the bytes
+    a careless client would send (invalid UTF-8)."""
+    return json.dumps(value, **options).encode("utf-8", "surrogatepass")
 
 
 def nested(depth, opener, closer):
@@ -313,7 +348,7 @@ not_json_bodies = st.one_of(
         ]
     ),
     # Arrays, numbers and strings are JSON but not objects.
-    json_values.filter(lambda value: not isinstance(value, dict)).map(lambda value: json.dumps(value).encode()),
+    json_values.filter(lambda value: not isinstance(value, dict)).map(lambda value: encode_json(value)),
     # Nested past any recursion limit.
     st.integers(min_value=1_000, max_value=60_000).map(lambda depth: nested(depth, "[", "]")),
     st.integers(min_value=1_000, max_value=20_000).map(lambda depth: b'{"a":' * depth + b"1" + b"}" * depth),

@@ -4,10 +4,10 @@ The bodies: JSON objects naming handlers and actions of every kind (real handler
 ``dispatch``, ``__init__``, ``connect``, ``setup``, ``_private``, unicode, names of
 thousands of characters, values that are not strings, duplicated keys), and bodies
 that are not JSON objects at all (arrays, numbers, strings, invalid UTF-8, NaN,
-nesting past any recursion limit, over the size limit). Each case states which handler
-should run, or which refusal should come, from the rules in ``handlers.py``'s
-docstring; the view must agree, answer no 5xx, count exactly the messages it
-accepted and change nothing when it refuses.
+nesting past the depth limit or any recursion limit, over the size limit). Each case
+states which handler should run, or which refusal should come, from the rules of
+``WebSocketView.select_handler``: the view must agree, answer no 5xx, count exactly
+the messages it accepted and change nothing when it refuses.
 """
 
 import json
@@ -24,7 +24,7 @@ from tests.database_state import changes, database_state
 
 from . import hostile
 from .conftest import fuzz_settings
-from .hostile import MAX_BODY_SIZE, Request
+from .hostile import MAX_BODY_SIZE, MAX_MESSAGE_DEPTH, Request
 from .views import FUZZ_VIEW_HANDLERS
 
 AREA = "Hostile input"
@@ -46,19 +46,22 @@ def is_internal(name):
 
 
 def expected_handler(body, route):
-    """The handler that should run for ``body`` on ``route``, or 400."""
-    if "handler" in body:
-        name = body["handler"]
-        return name if isinstance(name, str) and name in FUZZ_VIEW_HANDLERS else 400
-    return by_name(body.get("action", route))
+    """The handler that should run for ``body`` on ``route``, or 400 for a body past
+    the depth limit: a handler, else default (names that are not allowed handlers,
+    internals included, reach default and are never called)."""
+    if nesting_depth(body) > MAX_MESSAGE_DEPTH or hostile.holds_hostile_values(body):
+        return 400
+    name = body["handler"] if "handler" in body else body.get("action", route)
+    return name if isinstance(name, str) and name in FUZZ_VIEW_HANDLERS and not is_internal(name) else "default"
 
 
-def by_name(name):
-    if not isinstance(name, str):
-        return "default"
-    if name in FUZZ_VIEW_HANDLERS:
-        return name
-    return 400 if is_internal(name) else "default"
+def nesting_depth(value):
+    """Levels of JSON containers (the message object is level 1)."""
+    if isinstance(value, dict):
+        return 1 + max((nesting_depth(item) for item in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((nesting_depth(item) for item in value), default=0)
+    return 0
 
 
 names = hostile.hostile_names(FUZZ_VIEW_HANDLERS)
@@ -68,7 +71,7 @@ names = hostile.hostile_names(FUZZ_VIEW_HANDLERS)
 def object_bodies(draw):
     """A JSON object with (or without) ``handler`` / ``action`` keys, other keys, and
     maybe a deeply nested value; encoded in one of several ways."""
-    body = draw(st.dictionaries(st.text(max_size=10), hostile.json_values, max_size=4))
+    body = draw(st.dictionaries(hostile.json_keys, hostile.json_values, max_size=4))
     for key in ("handler", "action"):
         body.pop(key, None)
         if draw(st.booleans()):
@@ -86,8 +89,8 @@ def object_bodies(draw):
         text += (", " + rest if rest else "") + "}"
         return body, text.encode()
     if encoding == "whitespace":
-        return body, b" \t\r\n" + json.dumps(body, indent=2).encode() + b"\n"
-    return body, json.dumps(body, ensure_ascii=encoding == "ascii").encode()
+        return body, b" \t\r\n" + hostile.encode_json(body, indent=2) + b"\n"
+    return body, hostile.encode_json(body, ensure_ascii=encoding == "ascii")
 
 
 @pytest.fixture
@@ -131,7 +134,9 @@ def check_message(ws, cases, request, expected):
 @fuzz_settings(max_examples=1200)
 @given(route=message_routes, encoded=object_bodies())
 def test_json_object_messages_reach_the_right_handler_or_are_refused(sender, cases, route, encoded):
-    """Messages naming handlers of every kind (internals, unicode, very long, not strings): right handler, or a 400."""
+    """Messages naming handlers of every kind (internals, unicode, very long, not strings): that handler or default.
+
+    Too deep, or holding NUL, lone surrogates or integers past 64 bits: 400."""
     body, data = encoded
     expected = expected_handler(body, route)
     check_message(sender, cases, message_request(sender, route, data), expected)
@@ -150,3 +155,28 @@ def test_messages_over_the_size_limit_are_refused(sender, cases, route, data):
     """Bodies over the 128 KB limit: 413, nothing counted."""
     assert len(data) > MAX_BODY_SIZE
     check_message(sender, cases, message_request(sender, route, data), 413)
+
+
+@pytest.fixture
+def setup_example(api_gateway):
+    """An open connection on the setup document's example view, token-less (the
+    connection itself is not what is fuzzed here)."""
+    ws = WebSocketTestClient(api_gateway, base_path="/setup/ws/")
+    WebSocketSession.objects.create(connection_id="setupexample0000=", channel_name="general", api_gateway=api_gateway)
+    ws.connection_id = "setupexample0000="
+    return ws
+
+
+any_body = st.one_of(object_bodies().map(lambda encoded: encoded[1]), hostile.not_json_bodies)
+
+
+@fuzz_settings(max_examples=300)
+@given(data=any_body)
+def test_the_setup_documents_example_view_never_answers_500(setup_example, cases, data):
+    """Any body to the documents' own example view (``return JsonResponse({"received": action})``): never a 5xx."""
+    with cases.isolated():
+        headers = setup_example.gateway_headers(setup_example.connection_id)
+        response = Request(path="/setup/ws/default", headers=headers, body=data).send()
+        assert response.status_code in (200, 400), (response.status_code, response.content[:300])
+        if response.status_code == 200:
+            assert set(response.json()) == {"received"}

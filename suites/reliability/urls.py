@@ -9,5 +9,7 @@ urlpatterns = [
     path("fuzz/<slug:route>", views.FuzzView.as_view()),
     path("wide/<slug:route>", views.WideChannelView.as_view()),
     path("tight/<slug:route>", views.TightTokenView.as_view()),
+    # The setup document's own example view, as written.
+    path("setup/", include(("tests.websockets.seed_examples.api_gateway_setup.urls", "setup"))),
     path("", include("config.urls")),
 ]

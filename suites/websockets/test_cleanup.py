@@ -1,14 +1,19 @@
-"""Scheduled clean-up commands: what they remove, and what they never touch."""
+"""The scheduled clean-up commands, with the published package's options and meanings.
+
+Projects cron ``cleanupWebSocketTokens --token-age=300 --rate-limit-age=7`` (token age
+in seconds, rate-limit age in days: it removes used or expired tokens and rate-limit
+records older than that) and ``clearWebSocketSessions`` (it removes disconnected
+sessions); these tests are named after those meanings.
+"""
 
 from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from django_aws_api_gateway_websockets.cleanup import longest_rate_limit_window_minutes
 from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketSession, WebSocketToken
 from django_aws_api_gateway_websockets.views import WebSocketView
 
@@ -49,23 +54,23 @@ def states():
     return dict(WebSocketSession.objects.values_list("connection_id", "connected"))
 
 
-def test_clear_sessions_closes_stale_and_deletes_old(sessions):
+def test_clearWebSocketSessions_removes_disconnected_sessions(sessions):
     output = run("clearWebSocketSessions")
     assert output == (
-        "Removed 1 disconnected session(s) older than 7 day(s); marked 1 stale connected session(s) disconnected."
+        "Deleted 2 disconnected WebSocket session(s); marked 1 connected session(s) silent for over 7200s disconnected."
     )
+    # Connected sessions stay; the one silent past API Gateway's two hours is marked
+    # disconnected (its $disconnect was lost) and goes with the next run.
     assert states() == {
         sessions["young_connected"]: True,
         sessions["just_connected"]: True,
         sessions["stale_connected"]: False,
-        sessions["recent_disconnected"]: False,
     }
-    # The stale session is kept for the retention period from now on.
-    stale = WebSocketSession.objects.get(connection_id=sessions["stale_connected"])
-    assert timezone.now() - stale.updated_on < timedelta(minutes=1)
+    run("clearWebSocketSessions")
+    assert states() == {sessions["young_connected"]: True, sessions["just_connected"]: True}
 
 
-def test_clear_sessions_never_touches_a_connected_session_younger_than_the_limit(sessions):
+def test_clearWebSocketSessions_never_touches_a_connected_session_younger_than_two_hours(sessions):
     young = WebSocketSession.objects.filter(connected=True).exclude(connection_id=sessions["stale_connected"])
     before = list(young.values_list("connection_id", "connected", "updated_on", "request_count"))
     for _ in range(3):
@@ -73,50 +78,58 @@ def test_clear_sessions_never_touches_a_connected_session_younger_than_the_limit
     assert list(young.values_list("connection_id", "connected", "updated_on", "request_count")) == before
 
 
-@override_settings(WEBSOCKETS={"MAX_CONNECTION_SECONDS": 600, "DISCONNECTED_SESSION_RETENTION_DAYS": 1})
-def test_clear_sessions_follows_the_settings(sessions):
-    assert run("clearWebSocketSessions").startswith("Removed 2 disconnected session(s) older than 1 day(s); marked 2")
-    assert states() == {
-        sessions["just_connected"]: True,
-        sessions["young_connected"]: False,
-        sessions["stale_connected"]: False,
-    }
+def test_clearWebSocketSessions_can_keep_recent_disconnected_sessions(sessions):
+    assert run("clearWebSocketSessions", "--older-than-days=7").startswith("Deleted 1 disconnected")
+    assert sessions["recent_disconnected"] in states()
+    assert sessions["old_disconnected"] not in states()
 
 
-def test_clear_sessions_dry_run_changes_nothing(sessions):
+def test_clearWebSocketSessions_dry_run_changes_nothing(sessions):
     before = sorted(WebSocketSession.objects.values_list("connection_id", "connected", "updated_on"))
     output = run("clearWebSocketSessions", "--dry-run")
-    assert output.startswith("Would remove 1 disconnected session(s)")
-    assert "would mark 1 stale connected session(s)" in output
+    assert output.startswith("Would delete 2 disconnected WebSocket session(s); would mark 1")
     assert sorted(WebSocketSession.objects.values_list("connection_id", "connected", "updated_on")) == before
 
 
-def test_cleanup_tokens_deletes_used_and_expired_ones_past_the_rate_limit_window(user):
-    now = timezone.now()
+def token(user, name, age, used=False):
+    return WebSocketToken.objects.create(token=name * 64, user=user, created_at=timezone.now() - age, used=used)
 
-    def token(name, age, used=False):
-        return WebSocketToken.objects.create(token=name * 64, user=user, created_at=now - age, used=used)
 
-    # The token rate limit counts 5 minutes (TOKEN_RATE_LIMIT_WINDOW_MINUTES) of tokens.
+def test_cleanupWebSocketTokens_token_age_is_in_seconds(user):
     kept = [
-        token("a", timedelta(0)),
-        token("b", timedelta(0), used=True),
-        token("c", timedelta(minutes=4, seconds=59)),
+        token(user, "a", timedelta(0)),
+        token(user, "b", timedelta(seconds=10), used=True),
+        token(user, "c", timedelta(minutes=59)),
     ]
-    token("d", timedelta(minutes=5, seconds=1))
-    token("e", timedelta(days=1), used=True)
-    assert run("cleanupWebSocketTokens", "--dry-run") == "Would remove 2 used or expired WebSocket token(s)."
+    token(user, "d", timedelta(minutes=61))
+    token(user, "e", timedelta(days=1), used=True)
+    assert run("cleanupWebSocketTokens", "--token-age=3600", "--dry-run").startswith(
+        "Would delete 2 WebSocket token(s) older than 3600s"
+    )
     assert WebSocketToken.objects.count() == 5
-    assert run("cleanupWebSocketTokens") == "Removed 2 used or expired WebSocket token(s)."
+    assert run("cleanupWebSocketTokens", "--token-age=3600").startswith("Deleted 2 WebSocket token(s) older than 3600s")
     assert sorted(WebSocketToken.objects.values_list("pk", flat=True)) == sorted(t.pk for t in kept)
 
 
+def test_cleanupWebSocketTokens_defaults_to_300_seconds_and_never_deletes_a_valid_token(user):
+    kept = token(user, "a", timedelta(seconds=299))
+    token(user, "b", timedelta(seconds=301), used=True)
+    assert run("cleanupWebSocketTokens").startswith("Deleted 1 WebSocket token(s) older than 300s")
+    assert list(WebSocketToken.objects.values_list("pk", flat=True)) == [kept.pk]
+    # Asked for less than a token lives, it keeps the valid ones all the same.
+    with override_settings(WEBSOCKETS={"TOKEN_EXPIRY_SECONDS": 600}):
+        assert run("cleanupWebSocketTokens", "--token-age=10").startswith(
+            "Deleted 0 WebSocket token(s) older than 600s"
+        )
+    assert WebSocketToken.objects.count() == 1
+
+
 @override_settings(WEBSOCKETS={"TOKEN_RATE_LIMIT_MAX": 2})
-def test_cleanup_does_not_reset_the_token_rate_limit(user):
+def test_cleanupWebSocketTokens_does_not_reset_the_token_rate_limit(user):
     assert WebSocketToken.objects.issue(user, "browser") and WebSocketToken.objects.issue(user, "browser")
     WebSocketToken.objects.update(used=True)
 
-    run("cleanupWebSocketTokens")
+    run("cleanupWebSocketTokens", "--token-age=0")
 
     assert WebSocketToken.objects.issuing_limited(user)
     assert WebSocketToken.objects.issue(user, "browser") is None
@@ -128,24 +141,31 @@ def attempt(age, ip="198.51.100.1"):
     return row.pk
 
 
-def test_cleanup_rate_limits_deletes_records_past_retention(db):
-    keep = [attempt(timedelta(minutes=1)), attempt(timedelta(hours=23, minutes=59))]
-    attempt(timedelta(hours=24, minutes=1))
+def test_cleanupWebSocketTokens_rate_limit_age_is_in_days_and_defaults_to_seven(db):
+    keep = [attempt(timedelta(minutes=1)), attempt(timedelta(days=6, hours=23))]
+    attempt(timedelta(days=7, minutes=1))
     attempt(timedelta(days=30))
-    assert run("cleanupconnectionratelimits", "--dry-run").startswith("Would remove 2 connection attempt record(s)")
+    assert "and 2 connection rate-limit record(s)" in run("cleanupWebSocketTokens", "--dry-run")
     assert ConnectionRateLimit.objects.count() == 4
-    assert run("cleanupconnectionratelimits") == "Removed 2 connection attempt record(s) older than 24 hour(s)."
+    assert "and 2 connection rate-limit record(s) older than 604800s" in run("cleanupWebSocketTokens")
     assert sorted(ConnectionRateLimit.objects.values_list("pk", flat=True)) == sorted(keep)
+    assert "and 1 connection rate-limit record(s)" in run("cleanupWebSocketTokens", "--rate-limit-age=1")
 
 
-@override_settings(WEBSOCKETS={"RATE_LIMIT_RETENTION_HOURS": 0})
-def test_cleanup_rate_limits_never_removes_attempts_inside_a_window(db):
+def test_cleanupWebSocketTokens_never_removes_attempts_inside_a_rate_limit_window(db):
     class LongWindowView(WebSocketView):
         RATE_LIMIT_WINDOW_MINUTES = 90
 
-    assert longest_rate_limit_window_minutes() >= 90
     inside = attempt(timedelta(minutes=89))
     attempt(timedelta(minutes=91))
-    run("cleanupconnectionratelimits")
+    run("cleanupWebSocketTokens", "--rate-limit-age=0")
     assert list(ConnectionRateLimit.objects.values_list("pk", flat=True)) == [inside]
     del LongWindowView
+
+
+@pytest.mark.parametrize(
+    "arguments", [["--token-age=-1"], ["--rate-limit-age=-1"], ["--token-age=soon"], ["--rate-limit-age=1.5"]]
+)
+def test_cleanupWebSocketTokens_refuses_bad_options(db, arguments):
+    with pytest.raises(CommandError):
+        call_command("cleanupWebSocketTokens", *arguments, stdout=StringIO())

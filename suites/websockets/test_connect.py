@@ -105,26 +105,26 @@ def test_the_connect_hook_runs_after_the_session_exists(make_ws):
 
 
 @pytest.mark.parametrize("channel", ["bad channel", "a.b", "admin/x", "caf\u00e9", "a\nb", "x" * 192, "general\n"])
-def test_an_invalid_channel_name_is_refused(make_ws, unchanged, channel):
+def test_an_invalid_channel_name_is_refused_and_counted_as_an_attempt(make_ws, channel):
     ws = make_ws("/t/public/")
-    with unchanged():
-        response = ws.connect(channel=channel)
-    assert_refused(response, 400, "invalid channel name")
+    before = database_state()
+    assert_refused(ws.connect(channel=channel), 400, "invalid channel name")
+    only_attempt_added(before)
 
 
-def test_a_channel_given_twice_is_refused(make_ws, unchanged):
+def test_a_channel_given_twice_is_refused(make_ws):
     ws = make_ws("/t/public/")
-    with unchanged():
-        response = ws.connect(query={"channel": ["one", "two"]})
-    assert_refused(response, 400, "duplicated query parameter")
+    before = database_state()
+    assert_refused(ws.connect(query={"channel": ["one", "two"]}), 400, "duplicated query parameter")
+    only_attempt_added(before)
 
 
 @override_settings(WEBSOCKETS={"MAX_CHANNEL_NAME_LENGTH": 8, "CHANNEL_NAME_PATTERN": r"^[a-z]+$"})
-def test_channel_rules_come_from_the_websockets_setting(make_ws, unchanged):
+def test_channel_rules_come_from_the_websockets_setting(make_ws):
     ws = make_ws("/t/public/")
-    with unchanged():
-        assert_refused(ws.connect(channel="abcdefghi"), 400)
-        assert_refused(ws.connect(channel="ABC"), 400)
+    assert_refused(ws.connect(channel="abcdefghi"), 400)
+    assert_refused(ws.connect(channel="ABC"), 400)
+    assert not WebSocketSession.objects.exists()
     assert ws.connect(channel="abcdefgh").status_code == 200
 
 
@@ -256,18 +256,21 @@ def test_a_page_of_a_trusted_origin_may_connect(ws, origin):
         "https://[::1",
     ],
 )
-def test_a_cross_site_page_may_not_connect(ws, unchanged, origin):
+def test_a_cross_site_page_may_not_connect(ws, origin):
     token = ws.fetch_token()
-    with unchanged():
-        response = ws.connect(channel="general", token=token, origin=origin)
-    assert_refused(response, 403, "origin not allowed")
+    before = database_state()
+    assert_refused(ws.connect(channel="general", token=token, origin=origin), 403, "origin not allowed")
+    only_attempt_added(before)
+    # The token was presented, so it is spent: it cannot be tried again from elsewhere.
+    assert_refused(ws.connect(channel="general", token=token), 403, "invalid token")
 
 
-def test_a_cross_site_page_may_not_ride_on_the_session_cookie(make_ws, logged_in_client, unchanged):
+def test_a_cross_site_page_may_not_ride_on_the_session_cookie(make_ws, logged_in_client):
     # Without tokens, the cookie alone would authenticate: Origin is the defence.
     ws = make_ws("/t/public/", browser=logged_in_client)
-    with unchanged():
-        assert_refused(ws.connect(channel="general", origin="https://evil.example.net"), 403)
+    before = database_state()
+    assert_refused(ws.connect(channel="general", origin="https://evil.example.net"), 403)
+    only_attempt_added(before)
 
 
 # --------------------------------------------------------------- permissions

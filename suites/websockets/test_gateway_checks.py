@@ -8,7 +8,7 @@ import logging
 import pytest
 from django.test import override_settings
 
-from django_aws_api_gateway_websockets.models import WebSocketSession
+from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketSession
 from tests.records import OTHER_API_ID, make_api_gateway
 
 from .conftest import assert_refused
@@ -85,14 +85,20 @@ def test_a_duplicated_single_value_header_is_refused(public, unchanged, route, h
     assert_refused(response, 400, "duplicated header")
 
 
-@pytest.mark.parametrize("header", ["Sec-WebSocket-Key", "Sec-WebSocket-Version", "Origin"])
+@pytest.mark.parametrize("header", ["Sec-WebSocket-Key", "Sec-WebSocket-Version"])
 def test_a_duplicated_handshake_header_is_refused(public, unchanged, header):
-    value = {"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13"}.get(
-        header, "https://testserver"
-    )
+    value = {"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13"}[header]
     with unchanged():
         response = public.connect(headers={header: f"{value},{value}"})
-    assert response.status_code in (400, 403)
+    assert_refused(response, 400, "duplicated header")
+
+
+def test_a_duplicated_origin_is_refused_as_a_counted_attempt(public):
+    attempts, sessions = ConnectionRateLimit.objects.count(), WebSocketSession.objects.count()
+    response = public.connect(headers={"Origin": "https://testserver,https://testserver"})
+    assert_refused(response, 403, "origin not allowed")
+    assert ConnectionRateLimit.objects.count() == attempts + 1
+    assert WebSocketSession.objects.count() == sessions
 
 
 @pytest.mark.parametrize("route", ROUTES)

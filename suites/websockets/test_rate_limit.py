@@ -32,6 +32,20 @@ def test_the_class_attribute_limits_attempts_per_address(make_ws):
     ]
 
 
+def test_maximum_connection_attempts_allowed_within_the_configured_window_counts_every_attempt(make_ws):
+    """Settings document, RATE_LIMIT_MAX_ATTEMPTS: "Maximum connection attempts allowed
+    within the configured window". A $connect with an invalid channel, a cross-site
+    Origin or a bad token is an attempt too: that is how guessing is slowed down."""
+    ws = make_ws("/t/tight-token/")  # RATE_LIMIT_MAX_ATTEMPTS = 3, tokens required
+    assert ws.connect(channel="not a channel").status_code == 400
+    assert ws.connect(channel="general", origin="https://evil.example.net").status_code == 403
+    assert ws.connect(channel="general", token="guessed").status_code == 403
+    # The fourth attempt is over the limit, however good it is.
+    assert_refused(ws.connect(channel="general"), 429, "too many connection attempts")
+    assert list(ConnectionRateLimit.objects.values_list("successful", flat=True)) == [False] * 4
+    assert not WebSocketSession.objects.exists()
+
+
 def test_refused_attempts_keep_counting(make_ws):
     ws = make_ws("/t/tight/")
     assert connect_times(ws, 6) == [200, 200, 200, 429, 429, 429]

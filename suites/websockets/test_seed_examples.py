@@ -82,6 +82,53 @@ def test_setup_guide_custom_route_action_falls_back_to_default(seed_ws):
     assert response.json() == {"received": "notifications"}
 
 
+def test_setup_guide_the_default_method_is_called_if_no_method_matches_the_route_or_action(seed_ws):
+    # "The default method will be called if a method does not exist matching the
+    # route/action you wish to take", whatever the message names.
+    ws = seed_ws("/setup/ws/")
+    connect(ws)
+    for body in (
+        {"action": "no_such_method"},
+        {"action": "dispatch"},
+        {"action": "default", "handler": "disconnect"},
+        {"action": "_private", "handler": "__init__"},
+    ):
+        assert ws.message(body).json() == {"received": body["action"]}
+    assert WebSocketSession.objects.get().connected is True
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"action": "deep", "x": ' + b"[" * 40 + b"]" * 40 + b"}",
+        b'{"action": "deep", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+        # An action the example view echoes back: as deep as the parser allows.
+        b'{"action": ' + b"[" * 900 + b"]" * 900 + b"}",
+        b'{"action": "\\ud800"}',
+        b'{"action": "nul\\u0000"}',
+        b'{"action": 123456789012345678901234567890}',
+    ],
+    ids=["40 levels", "5000 levels", "echoed 900 levels", "lone surrogate", "NUL", "huge integer"],
+)
+def test_setup_guide_example_view_never_answers_500_and_hostile_bodies_never_reach_it(seed_ws, body):
+    ws = seed_ws("/setup/ws/")
+    connect(ws)
+    response = ws.message(body)
+    assert response.status_code == 400
+    assert set(response.json()) == {"error"}
+    assert WebSocketSession.objects.get().request_count == 0
+
+
+def test_setup_guide_a_message_nested_up_to_the_documented_limit_reaches_the_view(seed_ws):
+    # MAX_MESSAGE_DEPTH (32): the message object is level 1.
+    ws = seed_ws("/setup/ws/")
+    connect(ws)
+    nested = b'{"action": "deep", "x": ' + b"[" * 31 + b"]" * 31 + b"}"
+    assert ws.message(nested).json() == {"received": "deep"}
+    too_deep = b'{"action": "deep", "x": ' + b"[" * 32 + b"]" * 32 + b"}"
+    assert ws.message(too_deep).json() == {"error": "message nested too deeply"}
+
+
 def test_setup_guide_browser_connection_needs_a_token_when_tokens_are_enabled(seed_ws):
     ws = seed_ws("/setup/ws/")
     # new WebSocket("wss://ws.example.com?channel=my-example-channel")
@@ -183,8 +230,8 @@ def test_concepts_handler_example(seed_ws):
     assert ws.message({"action": "chat_message", "message": "Hello everyone"}).json() == {"ok": True}
     # Only chat_message is a handler here: other actions fall back to default (204).
     assert ws.message({"action": "send_message", "message": "Hello"}).status_code == 204
-    # {"handler": "fetch_history"} is refused: this view has no such handler.
-    assert_refused(ws.message({"handler": "fetch_history"}), 400)
+    # {"handler": "fetch_history"} names no handler of this view: default answers (204).
+    assert ws.message({"handler": "fetch_history"}).status_code == 204
 
 
 def test_concepts_target_base_endpoint(db):
@@ -283,8 +330,9 @@ def test_settings_allowed_handlers_example(seed_ws):
     connect(ws)
     for handler in ("send_message", "fetch_history", "default"):
         assert ws.message({"handler": handler}).status_code == 204
-    assert_refused(ws.message({"handler": "dispatch"}), 400)
-    assert_refused(ws.message({"handler": "get_context_data"}), 400)
+    # Not in ALLOWED_HANDLERS: the default method answers, the named one never runs.
+    assert ws.message({"handler": "dispatch"}).status_code == 204
+    assert ws.message({"handler": "get_context_data"}).status_code == 204
 
 
 def test_settings_additional_allowed_handlers_example(seed_ws, client):
@@ -292,7 +340,7 @@ def test_settings_additional_allowed_handlers_example(seed_ws, client):
     assert ws.connect().status_code == 200
     assert ws.message({"handler": "send_message", "message": "Hi"}).json() == {"sent": "Hi"}
     assert ws.message({"handler": "fetch_history"}).json() == {"history": []}
-    assert_refused(ws.message({"handler": "delete_history"}), 400)
+    assert ws.message({"handler": "delete_history"}).status_code == 204  # default
     assert ws.message({"action": "delete_history"}).status_code == 204  # default
 
 
@@ -332,7 +380,8 @@ def test_settings_recommended_production_setup(db, user):
         token = ws.fetch_token()
         assert ws.connect(token=token, channel="general", origin="https://www.example.com").status_code == 200
         for handler in ("send_message", "fetch_history"):
-            assert_refused(ws.message({"handler": handler}), 400)  # listed, but this view lacks them
+            # Listed, but this view lacks them: the default method answers.
+            assert ws.message({"handler": handler}).status_code == 204
         assert ws.message({"handler": "default"}).status_code == 204
         assert_refused(ws.connect(token=ws.fetch_token(), origin="https://evil.example.org"), 403)
 

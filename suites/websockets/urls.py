@@ -18,6 +18,7 @@ TEST_VIEWS = {
     "strict": views.StrictHeadersView,
     "no-connection-headers": views.NoConnectionHeadersView,
     "tight": views.TightLimitView,
+    "tight-token": views.TightTokenLimitView,
     "hooks": views.HooksView,
     "custom-heartbeat": views.CustomHeartbeatView,
 }

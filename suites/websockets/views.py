@@ -143,6 +143,10 @@ class TightLimitView(WebSocketView):
     RATE_LIMIT_MAX_ATTEMPTS = 3
 
 
+class TightTokenLimitView(WebSocketView):
+    RATE_LIMIT_MAX_ATTEMPTS = 3
+
+
 class HooksView(WebSocketView):
     """Overrides the lifecycle hooks, calling super()."""
 

@@ -16,11 +16,20 @@ if [[ -z "${PYTHON:-}" ]]; then
     if [[ -x .venv/bin/python ]]; then PYTHON=.venv/bin/python; else PYTHON=python3; fi
 fi
 
+# The WebSocket commands in the published package's forms: tokens older than five
+# minutes (never a valid one), rate-limit rows older than seven days, every
+# disconnected session.
+commands=(
+    "clearsessions"
+    "clearWebSocketSessions"
+    "cleanupWebSocketTokens --token-age=300 --rate-limit-age=7"
+)
 failed=""
-for command in clearsessions clearWebSocketSessions cleanupWebSocketTokens cleanupconnectionratelimits; do
+for command in "${commands[@]}"; do
     printf '==> manage.py %s\n' "$command"
-    if ! "$PYTHON" manage.py "$command"; then
-        failed="$failed $command"
+    # shellcheck disable=SC2086  # each entry is a command and its options
+    if ! "$PYTHON" manage.py $command; then
+        failed="$failed ${command%% *}"
     fi
 done
 

@@ -1,20 +1,23 @@
 """Scheduled clean-up: stale sessions, spent tokens and old connection attempts.
 
-Run the management commands ``clearWebSocketSessions``, ``cleanupWebSocketTokens``
-and ``cleanupconnectionratelimits`` from cron or a systemd timer. Each function here
-returns how many rows it removed or changed (with ``dry_run=True``: would have).
+The management commands ``clearWebSocketSessions`` and ``cleanupWebSocketTokens``
+(the published package's, with its options and defaults) run these from cron or a
+systemd timer. Each function returns how many rows it removed or changed (with
+``dry_run=True``: would have).
 
 What is safe to remove:
 
+- Disconnected sessions (all of them by default, as the published command does).
 - A connected session whose ``updated_on`` is older than ``MAX_CONNECTION_SECONDS``
   (API Gateway closes every connection after two hours, and every message or
   heartbeat refreshes ``updated_on``) missed its ``$disconnect``: it is marked
-  disconnected. A connected session younger than that is never touched.
-- Disconnected sessions older than ``DISCONNECTED_SESSION_RETENTION_DAYS``.
-- Tokens that are used or expired.
-- Connection attempts older than ``RATE_LIMIT_RETENTION_HOURS`` and older than the
-  longest rate-limit window of any ``WebSocketView``, so no limit forgets an attempt
-  it still counts.
+  disconnected, and removed by a later run. A younger connected session is never
+  touched.
+- Tokens older than the given age, and never one that is still valid or that the
+  token rate limit still counts (a used token counts for its window: deleting it
+  early would hand the user fresh tokens before the window is over).
+- Connection attempts older than the given age, and never one that the rate limit of
+  any ``WebSocketView`` still counts.
 """
 
 from dataclasses import dataclass
@@ -25,6 +28,9 @@ from django.utils import timezone
 from .conf import ws_setting
 from .models import ConnectionRateLimit, WebSocketSession, WebSocketToken
 
+DEFAULT_TOKEN_AGE_SECONDS = 300
+DEFAULT_RATE_LIMIT_AGE_DAYS = 7
+
 
 @dataclass(frozen=True)
 class SessionCleanup:
@@ -32,53 +38,53 @@ class SessionCleanup:
     marked_disconnected: int
 
 
-def clear_websocket_sessions(dry_run=False, now=None):
-    """Mark stale connected sessions disconnected; delete old disconnected ones."""
+def clear_websocket_sessions(older_than_days=0, dry_run=False, now=None):
+    """Delete disconnected sessions last updated more than ``older_than_days`` ago (0:
+    every one), then mark stale connected sessions disconnected."""
     now = now or timezone.now()
     stale_before = now - timedelta(seconds=int(ws_setting("MAX_CONNECTION_SECONDS")))
-    delete_before = now - timedelta(days=float(ws_setting("DISCONNECTED_SESSION_RETENTION_DAYS")))
+    old = WebSocketSession.objects.filter(connected=False, updated_on__lte=now - timedelta(days=older_than_days))
     stale = WebSocketSession.objects.filter(connected=True, updated_on__lt=stale_before)
-    old = WebSocketSession.objects.filter(connected=False, updated_on__lt=delete_before)
     if dry_run:
         return SessionCleanup(deleted=old.count(), marked_disconnected=stale.count())
     deleted, _ = old.delete()
-    # Marked now, so they are kept for the retention period like any other.
     marked = stale.update(connected=False, updated_on=now)
     return SessionCleanup(deleted=deleted, marked_disconnected=marked)
 
 
-def cleanup_websocket_tokens(dry_run=False, now=None):
-    """Delete tokens that are used or expired and that the token rate limit no longer counts.
-
-    The limit counts every token a user was issued in its window, used ones included,
-    so deleting a used token earlier would hand the user fresh tokens before the
-    window is over.
-    """
-    now = now or timezone.now()
-    expiry = timedelta(seconds=int(ws_setting("TOKEN_EXPIRY_SECONDS")))
+def token_age_kept(requested_seconds=None):
+    """The age (a timedelta) below which tokens are kept: ``requested_seconds``
+    (default 300), or longer when a token that young is still valid or still counted
+    by the token rate limit."""
+    requested = timedelta(seconds=DEFAULT_TOKEN_AGE_SECONDS if requested_seconds is None else requested_seconds)
+    expiry = timedelta(seconds=float(ws_setting("TOKEN_EXPIRY_SECONDS")))
     window = timedelta(minutes=float(ws_setting("TOKEN_RATE_LIMIT_WINDOW_MINUTES")))
-    spent = WebSocketToken.objects.filter(created_at__lt=now - max(expiry, window))
+    return max(requested, expiry, window)
+
+
+def cleanup_websocket_tokens(token_age_seconds=None, dry_run=False, now=None):
+    """Delete tokens older than :func:`token_age_kept` (used or expired by then)."""
+    now = now or timezone.now()
+    spent = WebSocketToken.objects.filter(created_at__lt=now - token_age_kept(token_age_seconds))
     if dry_run:
         return spent.count()
     return spent.delete()[0]
 
 
-def longest_rate_limit_window_minutes():
-    """The longest window of any routed ``WebSocketView`` (or of the settings)."""
+def rate_limit_age_kept(requested_days=DEFAULT_RATE_LIMIT_AGE_DAYS):
+    """The age below which connection attempts are kept: ``requested_days``, or the
+    longest rate-limit window of any routed ``WebSocketView`` when that is longer."""
     from .views import websocket_view_classes
 
     # WebSocketView's own window is the setting's.
-    return max(float(view_class.RATE_LIMIT_WINDOW_MINUTES) for view_class in websocket_view_classes())
+    longest_window = max(float(view_class.RATE_LIMIT_WINDOW_MINUTES) for view_class in websocket_view_classes())
+    return max(timedelta(days=requested_days), timedelta(minutes=longest_window))
 
 
-def cleanup_connection_rate_limits(dry_run=False, now=None):
-    """Delete connection attempts that no rate limit counts any more."""
+def cleanup_connection_rate_limits(older_than_days=DEFAULT_RATE_LIMIT_AGE_DAYS, dry_run=False, now=None):
+    """Delete connection attempts older than :func:`rate_limit_age_kept`."""
     now = now or timezone.now()
-    keep = max(
-        timedelta(hours=float(ws_setting("RATE_LIMIT_RETENTION_HOURS"))),
-        timedelta(minutes=longest_rate_limit_window_minutes()),
-    )
-    old = ConnectionRateLimit.objects.filter(attempt_time__lt=now - keep)
+    old = ConnectionRateLimit.objects.filter(attempt_time__lt=now - rate_limit_age_kept(older_than_days))
     if dry_run:
         return old.count()
     return old.delete()[0]

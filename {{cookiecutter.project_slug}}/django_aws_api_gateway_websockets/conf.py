@@ -17,6 +17,8 @@ DEFAULTS = {
     "RATE_LIMIT_MAX_ATTEMPTS": 20,
     "RATE_LIMIT_WINDOW_MINUTES": 5,
     "MAX_BODY_SIZE": 128 * 1024,
+    # Levels of nesting a message may have (the object itself is level 1).
+    "MAX_MESSAGE_DEPTH": 32,
     "MAX_CHANNEL_NAME_LENGTH": 191,
     "CHANNEL_NAME_PATTERN": r"^[A-Za-z0-9_-]+$",
     # Tokens
@@ -39,8 +41,6 @@ DEFAULTS = {
     "AUTO_SYNC_API_GATEWAY": True,
     # Clean-up: API Gateway closes every connection after two hours.
     "MAX_CONNECTION_SECONDS": 2 * 60 * 60,
-    "DISCONNECTED_SESSION_RETENTION_DAYS": 7,
-    "RATE_LIMIT_RETENTION_HOURS": 24,
 }
 
 

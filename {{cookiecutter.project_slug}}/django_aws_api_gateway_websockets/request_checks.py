@@ -158,8 +158,15 @@ def _refuse_constant(name):
     raise ValueError(f"{name} is not JSON")
 
 
-def parse_message(body):
-    """A message body: UTF-8 text holding one JSON object."""
+# Integers a database column can hold: a larger one reaching a query is an error there.
+INT64 = range(-(2**63), 2**63)
+
+
+def parse_message(body, max_depth):
+    """A message body: UTF-8 text holding one JSON object, nested at most
+    ``max_depth`` levels (the object itself is level 1), whose text holds no NUL and
+    no lone surrogate (``"\\ud800"``) and whose integers fit in 64 bits: what a handler
+    can store, log and send back without an error."""
     reason = "message must be a JSON object"
     try:
         data = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
@@ -167,7 +174,36 @@ def parse_message(body):
         raise bad_request(reason, f"body is not UTF-8 JSON: {str(error)[:200]}") from None
     if not isinstance(data, dict):
         raise bad_request(reason, f"body is a JSON {type(data).__name__}, not an object")
+    _check_message_values(data, max_depth)
     return data
+
+
+def _check_message_values(data, max_depth):
+    """Walk the parsed message (iteratively: depth is what is being checked)."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list):
+            if depth > max_depth:
+                raise bad_request("message nested too deeply", f"message is nested deeper than {max_depth} levels")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str):
+                    _check_text(key)
+                pending.append((item, depth + 1))
+        elif isinstance(value, str):
+            _check_text(value)
+        elif isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
+            raise bad_request("number out of range", "message holds an integer outside 64 bits")
+
+
+def _check_text(text):
+    if "\x00" in text:
+        raise bad_request("invalid text", "message text holds a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise bad_request("invalid text", "message text holds a lone surrogate") from None
 
 
 # ------------------------------------------------------- the browser's handshake

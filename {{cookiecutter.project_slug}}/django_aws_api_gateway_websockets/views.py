@@ -28,7 +28,6 @@ from .models import ApiGateway, ConnectionRateLimit, NoOpenSession, WebSocketSes
 from .request_checks import (
     Rejection,
     api_id_of,
-    bad_request,
     check_origin,
     check_required_headers,
     check_user_agent,
@@ -93,6 +92,7 @@ class WebSocketView(View):
     RATE_LIMIT_MAX_ATTEMPTS = ViewSetting()
     RATE_LIMIT_WINDOW_MINUTES = ViewSetting()
     MAX_BODY_SIZE = ViewSetting()
+    MAX_MESSAGE_DEPTH = ViewSetting()
     MAX_CHANNEL_NAME_LENGTH = ViewSetting()
     CHANNEL_NAME_PATTERN = ViewSetting()
 
@@ -162,7 +162,10 @@ class WebSocketView(View):
             # On $connect the browser's own User-Agent may arrive instead.
             check_user_agent(request, self.expected_useragent_prefix, self.api_id)
         raw_body = read_body(request, int(self.MAX_BODY_SIZE))
-        self.body = {} if is_connect or self.route == DISCONNECT_ROUTE else parse_message(raw_body)
+        if is_connect or self.route == DISCONNECT_ROUTE:
+            self.body = {}
+        else:
+            self.body = parse_message(raw_body, int(self.MAX_MESSAGE_DEPTH))
 
     def reject(self, rejection):
         """Log why ``rejection`` happened and answer with its short reason."""
@@ -196,17 +199,21 @@ class WebSocketView(View):
         return HttpResponse(status=200)
 
     def _open_session(self, request):
-        # Checks that write nothing come first.
         self.api_gateway = self._gateway_for_connect()
-        check_origin(request)
-        self.channel_name = self._requested_channel(request)
         ip_address = client_ip(request)
-        # Then the identity, the attempt (counted whether or not the token was
-        # good, so guessing is rate limited too), and what the user may do.
-        user_id, refusal = self._identify(request)
-        attempt_id = None
-        if self.RATE_LIMIT_ENABLED:
-            attempt_id = self._record_attempt(ip_address, user_id)
+        # Every attempt counts towards the rate limit, whatever is wrong with it, so
+        # guessing (tokens, channels) is slowed down too. The first refusal found is
+        # kept and raised once the attempt is counted; a refused Origin or channel
+        # still spends the token it presented (single use is a single presentation).
+        refusal = None
+        try:
+            check_origin(request)
+            self.channel_name = self._requested_channel(request)
+        except Rejection as rejection:
+            refusal = rejection
+        user_id, token_refusal = self._identify(request)
+        refusal = refusal or token_refusal
+        attempt_id = self._record_attempt(ip_address, user_id) if self.RATE_LIMIT_ENABLED else None
         if refusal is not None:
             raise refusal
         if self.USE_WS_TOKEN:
@@ -281,7 +288,10 @@ class WebSocketView(View):
 
     def has_websocket_permissions(self, user):
         """True when ``user`` has one of ``permissions_required`` (if any) and all
-        of ``all_permissions_required`` (if any). Anonymous users have none."""
+        of ``all_permissions_required`` (if any). Anonymous users have none.
+
+        Checked on ``$connect`` and for every message. Override it to decide who may
+        connect and send (call ``super()`` to keep the permission lists)."""
         if self.permissions_required and not any(user.has_perm(name) for name in self.permissions_required):
             return False
         return not (self.all_permissions_required and not user.has_perms(self.all_permissions_required))
@@ -335,42 +345,38 @@ class WebSocketView(View):
         API Gateway has already chosen the route (and so the view); the view chooses
         its method from the message, in this order:
 
-        1. ``body[handler_selection_key]`` (``"handler"``): the client names the
-           method. It must be an allowed handler, else the message is refused (400).
-        2. ``body[route_selection_key]`` (``"action"``): the method of that name when
-           it is an allowed handler; ``default`` when it simply is not one; refused
-           (400) when it names something that must never be called (``_private``,
-           ``dispatch``, ...).
-        3. The route: the URL's ``route`` slug, or the view's ``route_key``. Same
-           rule as 2.
-        4. ``default``.
+        1. ``body[handler_selection_key]`` (``"handler"``), when the client names one;
+        2. else ``body[route_selection_key]`` (``"action"``);
+        3. else the route: the URL's ``route`` slug, or the view's ``route_key``.
+
+        The name chosen is used when it is an allowed handler (see
+        :meth:`allowed_handlers`); otherwise, or when nothing names a handler, the
+        message goes to :meth:`default`, with ``self.body`` intact. A name that is not
+        allowed is logged (at info level) and never called.
         """
-        allowed = cls.allowed_handlers()
-        handler_key = cls.handler_selection_key
+        handler_key, action_key = cls.handler_selection_key, cls.route_selection_key
         if handler_key and handler_key in body:
-            name = body[handler_key]
-            if isinstance(name, str) and name in allowed:
-                return name
-            raise bad_request(
-                "handler not allowed", f"{handler_key} {str(name)[:100]!r} is not a handler of {cls.__name__}"
-            )
-        action_key = cls.route_selection_key
+            # The client asked for this method: anything else is worth a log line.
+            return cls._allowed_or_default(body[handler_key], handler_key, log_refusal=True)
         if action_key and action_key in body:
-            return cls._handler_for_name(body[action_key], action_key, allowed)
+            # An action usually names the route, and only sometimes a method.
+            return cls._allowed_or_default(body[action_key], action_key)
         if route_name:
-            return cls._handler_for_name(route_name, "route", allowed)
+            return cls._allowed_or_default(route_name, "route")
         return DEFAULT_HANDLER
 
     @classmethod
-    def _handler_for_name(cls, name, source, allowed):
-        """An action or route names a handler, or nothing in particular (-> default),
-        but never the view's machinery."""
-        if not isinstance(name, str):
-            return DEFAULT_HANDLER
-        if name in allowed:
+    def _allowed_or_default(cls, name, source, log_refusal=False):
+        if isinstance(name, str) and name in cls.allowed_handlers():
             return name
-        if is_reserved_handler_name(name):
-            raise bad_request("action not allowed", f"{source} {name[:100]!r} names internals of {cls.__name__}")
+        if log_refusal or not isinstance(name, str) or is_reserved_handler_name(name):
+            logger.info(
+                "%s: %s %r is not an allowed handler; the message goes to %s()",
+                cls.__name__,
+                source,
+                str(name)[:100],
+                DEFAULT_HANDLER,
+            )
         return DEFAULT_HANDLER
 
     @classmethod
@@ -388,7 +394,8 @@ class WebSocketView(View):
         """The sender's open session, with this message counted. One statement,
         unless the view checks permissions: then the session is read first, so that
         a refused message is not counted."""
-        if self.permissions_required or self.all_permissions_required:
+        checks_permissions = self._checks_permissions()
+        if checks_permissions:
             found = WebSocketSession.objects.find_open(self.connection_id, self.api_id)
             if found is None:
                 raise self._no_open_session()
@@ -397,9 +404,15 @@ class WebSocketView(View):
         session = WebSocketSession.objects.count_message(self.connection_id, self.api_id)
         if session is None:
             raise self._no_open_session()
-        if self.permissions_required or self.all_permissions_required:
+        if checks_permissions:
             session.user = found.user
         return session
+
+    def _checks_permissions(self):
+        """Whether messages need :meth:`has_websocket_permissions`: the view lists
+        permissions, or overrides the method."""
+        overridden = type(self).has_websocket_permissions is not WebSocketView.has_websocket_permissions
+        return bool(self.permissions_required or self.all_permissions_required or overridden)
 
     def _no_open_session(self):
         """The :class:`Rejection` for a request whose connection has no open session."""
