@@ -9,7 +9,9 @@ Both add to the template context:
   API that has been created;
 - ``websocket_token_url``: the token endpoint (``websocket_token``);
 - ``websocket_action``: the ``action`` the page's messages carry (the route key,
-  ``"default"`` without one), which API Gateway uses to pick the route.
+  ``"default"`` without one), which API Gateway uses to pick the route;
+- ``websocket_config``: the four above as the JavaScript client's page settings,
+  ``{"websocketUrl", "channel", "action", "tokenUrl"}``, ready for ``json_script``.
 
 Example::
 
@@ -52,12 +54,22 @@ class AddWebSocketRouteToContextMixin:
                 .first()
             )
         gateway = route.api_gateway if route else ApiGateway.objects.filter(api_created=True).order_by("pk").first()
+        channel_name = self.get_channel_name()
+        websocket_url = gateway.websocket_url if gateway else ""
+        token_url = _token_url()
+        action = route_key or DEFAULT_ACTION
         context.update(
             api_gateway_route=route,
-            channel_name=self.get_channel_name(),
-            websocket_url=gateway.websocket_url if gateway else "",
-            websocket_token_url=_token_url(),
-            websocket_action=route_key or DEFAULT_ACTION,
+            channel_name=channel_name,
+            websocket_url=websocket_url,
+            websocket_token_url=token_url,
+            websocket_action=action,
+            websocket_config={
+                "websocketUrl": websocket_url,
+                "channel": channel_name,
+                "action": action,
+                "tokenUrl": token_url,
+            },
         )
         return context
 

@@ -1,6 +1,5 @@
 """The producer: once, or at an interval until stopped; and its management command."""
 
-import signal
 import threading
 
 import pytest
@@ -10,7 +9,6 @@ from django_aws_api_gateway_websockets.models import WebSocketSession
 from django_aws_api_gateway_websockets.testing import capture_messages
 
 from {{ cookiecutter.project_slug }}.dashboard import producer
-from {{ cookiecutter.project_slug }}.dashboard.management.commands.dashboard_producer import Command
 from {{ cookiecutter.project_slug }}.dashboard.models import Sample
 
 pytestmark = pytest.mark.django_db
@@ -89,22 +87,6 @@ def test_the_command_repeats_every_n_seconds(watcher, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "Pushing the dashboard figures every 0.001 s; Ctrl-C stops."
     assert len(lines) == 3
-
-
-def test_ctrl_c_and_sigterm_stop_the_loop_and_the_handlers_are_restored(watcher):
-    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-    for signum in before:
-        stop = threading.Event()
-        previous = Command()._stop_on_signals(stop)
-        try:
-            signal.getsignal(signum)(signum, None)  # what the signal would do
-            assert stop.is_set()
-        finally:
-            for number, handler in previous.items():
-                signal.signal(number, handler)
-    with capture_messages():
-        call_command("dashboard_producer", "--every", "0.001", "--times", "1")
-    assert {signum: signal.getsignal(signum) for signum in before} == before
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,8 @@ from django.core.management import CommandError, call_command
 from django_aws_api_gateway_websockets import channel_access
 from django_aws_api_gateway_websockets.testing import capture_messages
 
-from {{ cookiecutter.project_slug }}.notifications.models import (
-    NOTIFICATIONS_CHANNEL,
-    Notification,
-    may_join_notifications_channel,
-)
+from {{ cookiecutter.project_slug }}.notifications.access import NOTIFICATIONS_CHANNEL, may_join_notifications_channel
+from {{ cookiecutter.project_slug }}.notifications.models import Notification
 from {{ cookiecutter.project_slug }}.notifications.services import mark_read, notify
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +19,9 @@ def test_a_notification_reaches_every_tab_of_its_user_and_no_one_else(user, othe
     tabs = [socket_for(user), socket_for(user), socket_for(user, "chat-general")]
     socket_for(other_user)
     with capture_messages() as sent:
-        notified = notify(user, "Build finished", "All green.", level="success")
+        stored, report = notify(user, "Build finished", "All green.", level="success")
     notification = Notification.objects.get()
-    assert notified.notification == notification
+    assert stored == notification
     assert (notification.user, notification.title, notification.body, notification.level) == (
         user,
         "Build finished",
@@ -32,7 +29,7 @@ def test_a_notification_reaches_every_tab_of_its_user_and_no_one_else(user, othe
         "success",
     )
     assert {m.connection_id for m in sent} == {tab.connection_id for tab in tabs}
-    assert sorted(notified.report.delivered) == sorted(tab.connection_id for tab in tabs)
+    assert sorted(report.delivered) == sorted(tab.connection_id for tab in tabs)
     assert {m.user_id for m in sent} == {user.pk}
     assert sent[0].payload == {"type": "notification", "notification": notification.as_payload(), "unread": 1}
     assert sent[0].payload["notification"]["read"] is False
@@ -40,9 +37,9 @@ def test_a_notification_reaches_every_tab_of_its_user_and_no_one_else(user, othe
 
 def test_a_user_without_open_tabs_still_gets_it_stored(user):
     with capture_messages() as sent:
-        notified = notify(user, "While you were away")
+        stored, report = notify(user, "While you were away")
     assert sent == []
-    assert notified.report.delivered == []
+    assert report.delivered == []
     assert Notification.objects.get().title == "While you were away"
 
 

@@ -79,3 +79,13 @@ def test_unknown_handlers_are_refused(user, socket_for):
         "error": "unknown notifications handler",
     }
     assert notifications(tab, "notify").status_code == 400
+
+
+def test_a_user_deactivated_since_connecting_is_refused_and_reads_nothing(user, socket_for):
+    Notification.objects.create(user=user, title="password reset code")
+    tab = socket_for(user)
+    user.is_active = False
+    user.save()
+    response = notifications(tab, "summary")
+    assert response.status_code == 403
+    assert b"password reset code" not in response.content

@@ -57,10 +57,7 @@ class RoomView(LoginRequiredMixin, AddWebSocketRouteToContextMixin, DetailView):
         context.update(
             rooms=Room.objects.open_to(self.request.user),
             chat_config={
-                "websocketUrl": context["websocket_url"],
-                "channel": context["channel_name"],
-                "action": context["websocket_action"],
-                "tokenUrl": context["websocket_token_url"],
+                **context["websocket_config"],
                 "username": self.request.user.get_username(),
                 "messages": [message.as_payload() for message in messages],
                 "hasMore": has_more,

@@ -28,10 +28,7 @@ class DashboardView(UserPassesTestMixin, AppChannelWebSocketMixin, TemplateView)
         context.update(
             latest=samples[-1] if samples else None,
             dashboard_config={
-                "websocketUrl": context["websocket_url"],
-                "channel": context["channel_name"],
-                "action": context["websocket_action"],
-                "tokenUrl": context["websocket_token_url"],
+                **context["websocket_config"],
                 "samples": [sample.as_payload() for sample in samples],
             },
         )

@@ -22,6 +22,6 @@ class NotificationsConfig(AppConfig):
     def ready(self):
         from django_aws_api_gateway_websockets.channel_access import register_channel_policy
 
-        from .models import NOTIFICATIONS_CHANNEL, may_join_notifications_channel
+        from .access import NOTIFICATIONS_CHANNEL, may_join_notifications_channel
 
         register_channel_policy(may_join_notifications_channel, name=NOTIFICATIONS_CHANNEL)

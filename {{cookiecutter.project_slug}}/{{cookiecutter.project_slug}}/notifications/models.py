@@ -5,15 +5,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 
-# AppChannelWebSocketMixin names the page's channel after the app label.
-NOTIFICATIONS_CHANNEL = "notifications"
 MAX_BODY_LENGTH = 2000
-
-
-def may_join_notifications_channel(user, channel_name):
-    """Channel policy: any logged-in user (what each one receives is decided per
-    user by ``notify``, not by the channel)."""
-    return bool(user.is_authenticated and user.is_active)
 
 
 class NotificationQuerySet(models.QuerySet):

@@ -10,21 +10,9 @@ The notification is stored first (so the page shows it even if no tab is open),
 then sent to every open connection of that user, and to nobody else.
 """
 
-from dataclasses import dataclass
-
 from django_aws_api_gateway_websockets.models import WebSocketSession
-from django_aws_api_gateway_websockets.sending import SendReport
 
 from .models import Notification
-
-
-@dataclass(frozen=True)
-class Notified:
-    """What ``notify`` did: the stored notification and the send report
-    (``report.delivered`` lists the connections, i.e. open tabs, reached)."""
-
-    notification: Notification
-    report: SendReport
 
 
 def unread_count(user):
@@ -33,6 +21,8 @@ def unread_count(user):
 
 def notify(user, title, body="", *, level=Notification.Level.INFO):
     """Store a notification for ``user`` and send it to each of their open connections.
+    Returns the notification and the send report (``report.delivered``: the open tabs
+    reached).
 
     Call it once the data it talks about is committed (``transaction.on_commit``
     inside a transaction), so that a page reacting to it finds that data.
@@ -43,7 +33,7 @@ def notify(user, title, body="", *, level=Notification.Level.INFO):
     report = WebSocketSession.objects.for_user(user).send_message(
         {"type": "notification", "notification": notification.as_payload(), "unread": unread_count(user)},
     )
-    return Notified(notification, report)
+    return notification, report
 
 
 def mark_read(user, ids=None):

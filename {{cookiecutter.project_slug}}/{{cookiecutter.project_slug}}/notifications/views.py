@@ -29,10 +29,7 @@ class NotificationListView(LoginRequiredMixin, AppChannelWebSocketMixin, ListVie
         context.update(
             unread=unread_count(self.request.user),
             notifications_config={
-                "websocketUrl": context["websocket_url"],
-                "channel": context["channel_name"],
-                "action": context["websocket_action"],
-                "tokenUrl": context["websocket_token_url"],
+                **context["websocket_config"],
                 "notifications": [notification.as_payload() for notification in context["notifications"]],
             },
         )

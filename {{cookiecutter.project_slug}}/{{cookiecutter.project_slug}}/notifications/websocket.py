@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from django_aws_api_gateway_websockets.views import WebSocketView
 
+from .access import may_use_notifications
 from .models import Notification
 from .services import mark_read, notify, unread_count
 
@@ -28,9 +29,12 @@ class NotificationsWebSocketView(WebSocketView):
 
     route_key = "notifications"
 
+    def has_websocket_permissions(self, user):
+        # Checked for every message: a user logged out or deactivated since the
+        # socket opened is anonymous here, and refused.
+        return may_use_notifications(user)
+
     def mark_read(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return self._refuse(403, "log in first")
         if self.body.get("all") is True:
             mark_read(request.user)
             return None
@@ -45,8 +49,6 @@ class NotificationsWebSocketView(WebSocketView):
         return None
 
     def summary(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return self._refuse(403, "log in first")
         recent = Notification.objects.filter(user=request.user)[:RECENT_COUNT]
         return JsonResponse(
             {
@@ -57,8 +59,6 @@ class NotificationsWebSocketView(WebSocketView):
         )
 
     def send_test(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return self._refuse(403, "log in first")
         notify(
             request.user,
             "Test notification",

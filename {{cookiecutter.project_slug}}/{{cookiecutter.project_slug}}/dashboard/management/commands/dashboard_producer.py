@@ -1,7 +1,7 @@
 """``manage.py dashboard_producer [--every SECONDS] [--times N]``: push the live
-dashboard's figures once, or every SECONDS until Ctrl-C / SIGTERM."""
+dashboard's figures once, or every SECONDS until Ctrl-C."""
 
-import signal
+import contextlib
 import threading
 
 from django.core.management.base import BaseCommand, CommandError
@@ -9,43 +9,23 @@ from django.core.management.base import BaseCommand, CommandError
 from ...producer import run_producer
 
 
-def positive_number(text):
-    value = float(text)
-    if not value > 0:
-        raise ValueError(text)
-    return value
-
-
-def positive_integer(text):
-    value = int(text)
-    if value < 1:
-        raise ValueError(text)
-    return value
-
-
 class Command(BaseCommand):
     help = "Push the live dashboard's figures to every open dashboard: once, or every --every seconds until stopped."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--every", type=positive_number, default=None, metavar="SECONDS", help="push again every SECONDS"
-        )
-        parser.add_argument(
-            "--times", type=positive_integer, default=None, metavar="N", help="with --every: stop after N pushes"
-        )
+        parser.add_argument("--every", type=float, metavar="SECONDS", help="push again every SECONDS")
+        parser.add_argument("--times", type=int, metavar="N", help="with --every: stop after N pushes")
 
     def handle(self, *args, every=None, times=None, **options):
-        if times is not None and every is None:
-            raise CommandError("--times goes with --every (without it the figures are pushed once).")
-        stop = threading.Event()
-        restore = self._stop_on_signals(stop) if every is not None else {}
-        try:
-            if every is not None:
-                self.stdout.write(f"Pushing the dashboard figures every {every:g} s; Ctrl-C stops.")
-            run_producer(stop, every=every, times=times, on_push=self._report)
-        finally:
-            for signum, handler in restore.items():
-                signal.signal(signum, handler)
+        if every is not None and every <= 0:
+            raise CommandError("--every takes a number of seconds above 0.")
+        if times is not None and (every is None or times < 1):
+            raise CommandError("--times takes a count of 1 or more, and goes with --every.")
+        if every is not None:
+            self.stdout.write(f"Pushing the dashboard figures every {every:g} s; Ctrl-C stops.")
+        # Ctrl-C ends the loop; make dev stops it with SIGTERM, which needs no handling.
+        with contextlib.suppress(KeyboardInterrupt):
+            run_producer(threading.Event(), every=every, times=times, on_push=self._report)
 
     def _report(self, sample, report):
         failed = f", {len(report.failed)} failed" if report.failed else ""
@@ -54,17 +34,3 @@ class Command(BaseCommand):
             f"{sample.messages_per_minute:.1f} message(s)/min -> {len(report.delivered)} dashboard(s){failed}"
         )
         self.stdout.flush()
-
-    def _stop_on_signals(self, stop):
-        """Ctrl-C and SIGTERM end the loop after the current push (main thread only)."""
-        if threading.current_thread() is not threading.main_thread():
-            return {}
-
-        def request_stop(signum, frame):
-            stop.set()
-
-        previous = {}
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            previous[signum] = signal.getsignal(signum)
-            signal.signal(signum, request_stop)
-        return previous

@@ -23,8 +23,8 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user called {username!r}.")
         try:
-            notified = notify(user, title, body, level=level)
+            _, report = notify(user, title, body, level=level)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
-        tabs = len(notified.report.delivered)
+        tabs = len(report.delivered)
         self.stdout.write(f"Notified {username}: {tabs} open tab(s) reached.")
