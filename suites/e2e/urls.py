@@ -34,7 +34,13 @@ class ClientPageView(LoginRequiredMixin, AddWebSocketRouteToContextMixin, Templa
             "tokenUrl": context["websocket_token_url"],
         }
         page = TEMPLATES.get_template(self.template_name).render(Context({"client_settings": settings}))
-        return HttpResponse(page)
+        response = HttpResponse(page)
+        # This test page drives the client from an inline script, and Playwright polls it
+        # with evaluated strings; the site's own pages need neither.
+        response["Content-Security-Policy"] = (
+            "script-src 'self' 'unsafe-inline' 'unsafe-eval'; connect-src 'self' ws://127.0.0.1:*"
+        )
+        return response
 
 
 urlpatterns = [

@@ -300,3 +300,26 @@ def test_a_damaged_state_file_is_ignored(tmp_path):
     state_file.write_text("{not json")
     with start_gateway(state_file=state_file) as gateway:
         assert control_client(gateway).get_apis()["Items"] == []
+
+
+@pytest.mark.parametrize(
+    "source", ["route.request.cookie.sessionid", "$request.header.x", "stageVariables", "no quotes"]
+)
+def test_a_mapping_from_an_undocumented_source_is_refused(control, source):
+    api_id = control.create_api(Name="a", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.a")["ApiId"]
+    with pytest.raises(control.exceptions.BadRequestException, match="Invalid mapping expression"):
+        control.create_integration(
+            ApiId=api_id,
+            IntegrationType="HTTP_PROXY",
+            IntegrationMethod="POST",
+            IntegrationUri="http://127.0.0.1:1/",
+            RequestParameters={"integration.request.header.X": source},
+        )
+
+
+def test_route_request_parameters_are_for_connect_only(control):
+    api_id = control.create_api(Name="a", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.a")["ApiId"]
+    declared = {"route.request.querystring.token": {"Required": False}}
+    assert control.create_route(ApiId=api_id, RouteKey="$connect", RequestParameters=declared)["RequestParameters"]
+    with pytest.raises(control.exceptions.BadRequestException, match=r"only for the \$connect route"):
+        control.create_route(ApiId=api_id, RouteKey="$default", RequestParameters=declared)

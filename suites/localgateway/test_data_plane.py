@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 import re
+from urllib.parse import parse_qsl
 
 import aiohttp
 import pytest
@@ -31,21 +32,25 @@ async def _receive_text(websocket):
     return message.data
 
 
-def test_connect_forwards_aws_headers_the_handshake_and_the_query_string(gateway, integration, api_id):
+def _connect_and_close(gateway, query="", headers=None):
     async def scenario():
-        session, websocket = await _open(
-            gateway,
-            "?channel=room-1&ws_token=abc",
-            headers={"Cookie": "sessionid=s3cret", "Origin": "http://127.0.0.1:8000"},
-        )
+        session, websocket = await _open(gateway, query, headers=headers or {})
         await websocket.close()
         await session.close()
 
     run(scenario())
+
+
+def test_connect_carries_the_headers_aws_adds_and_nothing_it_was_not_mapped(gateway, integration, api_id):
+    """AWS documents no pass-through to HTTP integrations: the client's query string,
+    cookies, Origin and handshake headers reach Django only when mapped."""
+    _connect_and_close(
+        gateway, "?channel=room-1&ws_token=abc", {"Cookie": "sessionid=s3cret", "Origin": "http://127.0.0.1:8000"}
+    )
     [connect] = integration.requests_to("/ws/connect")
     headers = connect.headers
     assert connect.method == "POST"
-    assert connect.query_string == "channel=room-1&ws_token=abc"
+    assert connect.query_string == ""
     assert connect.body == ""
     assert headers["User-Agent"] == f"AmazonAPIGateway_{api_id}"
     assert headers["X-Amzn-Apigateway-Api-Id"] == api_id
@@ -55,11 +60,89 @@ def test_connect_forwards_aws_headers_the_handshake_and_the_query_string(gateway
     assert headers["X-Forwarded-Proto"] == "http"
     assert headers["Host"] == f"127.0.0.1:{integration.port}"
     assert CONNECTION_ID.match(headers["connectionId"])
-    assert headers["Sec-WebSocket-Version"] == "13"
-    assert headers["Sec-WebSocket-Key"]
-    assert headers["Cookie"] == "sessionid=s3cret"
-    assert headers["Origin"] == "http://127.0.0.1:8000"
+    for unmapped in ("Cookie", "Origin", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Extensions"):
+        assert unmapped not in headers
     assert headers["Content-Length"] == "0"
+
+
+CONNECT_MAPPINGS = {
+    "integration.request.header.connectionId": "context.connectionId",
+    "integration.request.querystring.channel": "route.request.querystring.channel",
+    "integration.request.querystring.ws_token": "route.request.querystring.ws_token",
+    "integration.request.header.Cookie": "route.request.header.Cookie",
+    "integration.request.header.Origin": "route.request.header.origin",
+    "integration.request.header.Sec-WebSocket-Key": "route.request.header.Sec-WebSocket-Key",
+    "integration.request.header.X-Secret": "stageVariables.secret",
+    "integration.request.header.X-Static": "'fixed value'",
+}
+DECLARED = {
+    "route.request.querystring.channel": {"Required": False},
+    "route.request.querystring.ws_token": {"Required": False},
+    "route.request.header.Cookie": {"Required": False},
+    "route.request.header.Origin": {"Required": False},
+    # Sec-WebSocket-Key is mapped but not declared: it must not reach the integration.
+}
+
+
+@pytest.fixture
+def mapped_api(control, integration):
+    """A deployed API whose $connect declares and maps the client's values, as the
+    provisioning code does, plus a stage variable and a static value."""
+    api_id = control.create_api(Name="mapped", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.a")[
+        "ApiId"
+    ]
+    add_route(control, api_id, "$connect", f"{integration.base_url}/ws/connect", two_way=False)
+    connect = next(r for r in control.get_routes(ApiId=api_id)["Items"] if r["RouteKey"] == "$connect")
+    integration_id = connect["Target"].split("/")[1]
+    control.update_integration(ApiId=api_id, IntegrationId=integration_id, RequestParameters=CONNECT_MAPPINGS)
+    control.update_route(ApiId=api_id, RouteId=connect["RouteId"], RequestParameters=DECLARED)
+    control.create_stage(ApiId=api_id, StageName="production", StageVariables={"secret": "first"})
+    control.create_deployment(ApiId=api_id, StageName="production")
+    return api_id
+
+
+def test_connect_carries_exactly_what_the_integration_maps_from_declared_parameters(gateway, integration, mapped_api):
+    _connect_and_close(
+        gateway,
+        "?channel=room-1&ws_token=abc&other=x",
+        {"Cookie": "sessionid=s3cret", "Origin": "http://127.0.0.1:8000", "X-Unmapped": "no"},
+    )
+    [connect] = integration.requests_to("/ws/connect")
+    assert dict(parse_qsl(connect.query_string)) == {"channel": "room-1", "ws_token": "abc"}
+    assert connect.headers["Cookie"] == "sessionid=s3cret"
+    assert connect.headers["Origin"] == "http://127.0.0.1:8000"
+    assert connect.headers["X-Secret"] == "first"
+    assert connect.headers["X-Static"] == "fixed value"
+    assert "Sec-WebSocket-Key" not in connect.headers  # mapped, but the route does not declare it
+    assert "X-Unmapped" not in connect.headers
+
+
+def test_a_stage_variable_change_applies_at_once_without_a_deployment(gateway, control, integration, mapped_api):
+    control.update_stage(ApiId=mapped_api, StageName="production", StageVariables={"secret": "second"})
+    _connect_and_close(gateway, "?channel=room-1")
+    [connect] = integration.requests_to("/ws/connect")
+    assert connect.headers["X-Secret"] == "second"
+
+
+def test_a_missing_required_route_parameter_refuses_the_handshake(gateway, control, integration, mapped_api):
+    connect = next(r for r in control.get_routes(ApiId=mapped_api)["Items"] if r["RouteKey"] == "$connect")
+    control.update_route(
+        ApiId=mapped_api,
+        RouteId=connect["RouteId"],
+        RequestParameters={**DECLARED, "route.request.querystring.ws_token": {"Required": True}},
+    )
+    control.create_deployment(ApiId=mapped_api, StageName="production")
+
+    async def scenario():
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await session.ws_connect(gateway.websocket_url("production") + "?channel=room-1")
+        return refused.value.status
+
+    assert run(scenario()) == 400
+    assert integration.requests_to("/ws/connect") == []
+    _connect_and_close(gateway, "?channel=room-1&ws_token=abc")
+    assert len(integration.requests_to("/ws/connect")) == 1
 
 
 def test_messages_and_disconnect_carry_the_connection_id_and_raw_body(gateway, integration, api_id):

@@ -110,6 +110,7 @@ def dev_env(tmp_path):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "DJANGO_SECRET_KEY": "dev-command-test-secret",
+        "WEBSOCKET_GATEWAY_SECRET": "dev-command-test-gateway-secret-0123456789abcdef",
         "DJANGO_DEBUG": "True",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.sqlite3'}",
         "DJANGO_PORT": str(_free_port()),

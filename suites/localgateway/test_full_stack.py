@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from django_aws_api_gateway_websockets import provisioning
 from django_aws_api_gateway_websockets.models import ApiGateway, ApiGatewayAdditionalRoute, WebSocketSession
-from django_aws_api_gateway_websockets.testing import fetch_websocket_token
+from django_aws_api_gateway_websockets.testing import browser_cookie_header, fetch_websocket_token
 
 from .support import WAIT_SECONDS, run, start_gateway
 
@@ -43,8 +43,7 @@ def stack(settings, live_server):
 
 def _browser_headers(client):
     """What a logged-in browser sends with its handshake: its session cookie and Origin."""
-    session_cookie = client.cookies["sessionid"].value
-    return {"Cookie": f"sessionid={session_cookie}", "Origin": "http://localhost"}
+    return {"Cookie": browser_cookie_header(client), "Origin": "https://localhost"}
 
 
 def _wait_until(predicate):

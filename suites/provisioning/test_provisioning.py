@@ -5,6 +5,7 @@ import logging
 
 import aiohttp
 import pytest
+from django.conf import settings
 
 from django_aws_api_gateway_websockets import provisioning
 from django_aws_api_gateway_websockets.models import ApiGateway, ApiGatewayAdditionalRoute
@@ -51,7 +52,32 @@ def test_create_api_provisions_routes_integrations_stage_and_one_deployment(gate
         assert wire["IntegrationType"] == "HTTP_PROXY"
         assert wire["IntegrationMethod"] == "POST"
         assert wire["IntegrationUri"] == expected_uris[key]
-        assert wire["RequestParameters"] == {"integration.request.header.connectionId": "context.connectionId"}
+        # Every integration: the connection id and the gateway secret (a stage variable).
+        common = {
+            "integration.request.header.connectionId": "context.connectionId",
+            "integration.request.header.X-Gateway-Secret": "stageVariables.djangoGatewaySecret",
+        }
+        # $connect also maps, explicitly, every client value Django reads, from
+        # parameters the route declares: AWS documents no pass-through.
+        client_values = {
+            "querystring.channel",
+            "querystring.ws_token",
+            "header.Cookie",
+            "header.Origin",
+            "header.Sec-WebSocket-Key",
+            "header.Sec-WebSocket-Version",
+        }
+        if key == "$connect":
+            assert wire["RequestParameters"] == {
+                **common,
+                **{f"integration.request.{value}": f"route.request.{value}" for value in client_values},
+            }
+            assert route["RequestParameters"] == {
+                f"route.request.{value}": {"Required": False} for value in client_values
+            }
+        else:
+            assert wire["RequestParameters"] == common
+            assert not route.get("RequestParameters")
         assert wire["TimeoutInMillis"] == 29000
         two_way = key in ("$default", "chat")
         assert route.get("RouteResponseSelectionExpression") == ("$default" if two_way else None)
@@ -60,6 +86,7 @@ def test_create_api_provisions_routes_integrations_stage_and_one_deployment(gate
 
     stage = control.get_stage(ApiId=api_gateway.api_id, StageName="production")
     assert stage["Description"] == "The stage"
+    assert stage["StageVariables"] == {"djangoGatewaySecret": settings.WEBSOCKET_GATEWAY_SECRET}
     [deployment] = deployments(control, api_gateway.api_id)
     assert stage["DeploymentId"] == deployment["DeploymentId"] == report.deployment_id
     assert ApiGatewayAdditionalRoute.objects.get(route_key="chat").deployed

@@ -13,7 +13,7 @@ import threading
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
-from django.test import Client
+from django.test import Client, override_settings
 
 from django_aws_api_gateway_websockets.conf import ws_setting
 from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketSession, WebSocketToken
@@ -63,7 +63,7 @@ def browser_of(user):
 
 
 def session_cookie(browser):
-    return {"sessionid": browser.cookies["sessionid"].value}
+    return {name: morsel.value for name, morsel in browser.cookies.items()}
 
 
 def test_five_tokens_each_raced_by_six_connects_open_exactly_five_connections(user, cases):
@@ -152,12 +152,30 @@ def test_messages_racing_a_disconnect_are_counted_exactly_when_accepted(cases):
     cases.add(len(results))
     messages = [status for kind, status in results if kind == "message"]
     assert [status for kind, status in results if kind == "disconnect"] == [200]
-    assert set(messages) <= {204, 410}
+    # 429: past the connection's message rate limit, which also counts only accepted ones.
+    assert set(messages) <= {204, 410, 429}
     session = WebSocketSession.objects.get()
     assert session.connected is False
     assert session.request_count == messages.count(204)
     # Sent after the disconnect in its own thread: refused, whatever the others did.
     assert results[6] == ("message", 410)
+
+
+@override_settings(WEBSOCKETS={"MESSAGE_RATE_LIMIT_MAX_MESSAGES": 10, "MESSAGE_RATE_LIMIT_USER_MAX_MESSAGES": 1000})
+def test_a_burst_of_concurrent_messages_on_one_connection_never_passes_its_limit(cases):
+    """Eight threads of twenty messages on one connection, limit 10: exactly 10 accepted and counted, the rest 429."""
+    gateway = make_api_gateway()
+    ws = WebSocketTestClient(gateway, base_path="/fuzz/")
+    assert ws.connect(channel="general").status_code == 200
+
+    def work(index):
+        sender = WebSocketTestClient(gateway, base_path="/fuzz/")
+        return [sender.message({"action": "quiet"}, connection_id=ws.connection_id).status_code for _ in range(20)]
+
+    statuses = [status for thread in run_together(8, work) for status in thread]
+    cases.add(len(statuses))
+    assert sorted(statuses) == [204] * 10 + [429] * 150
+    assert WebSocketSession.objects.get().request_count == 10
 
 
 def test_api_gateway_retrying_one_connect_opens_one_session(cases):

@@ -25,7 +25,7 @@ from django.test import Client
 
 from django_aws_api_gateway_websockets import provisioning
 from django_aws_api_gateway_websockets.models import ApiGateway, WebSocketSession
-from django_aws_api_gateway_websockets.testing import fetch_websocket_token
+from django_aws_api_gateway_websockets.testing import browser_cookie_header, fetch_websocket_token
 from localgateway.faults import FaultRule
 from tests.localgateway.support import WAIT_SECONDS, management_client, start_gateway
 
@@ -105,7 +105,7 @@ def credentials(user, count):
     browser = Client()
     browser.force_login(user)
     tokens = [fetch_websocket_token(browser) for _ in range(count)]
-    headers = {"Cookie": f"sessionid={browser.cookies['sessionid'].value}", "Origin": "http://127.0.0.1"}
+    headers = {"Cookie": browser_cookie_header(browser), "Origin": "https://testserver"}
     return tokens, headers
 
 

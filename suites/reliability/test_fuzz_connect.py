@@ -1,7 +1,7 @@
 """``$connect`` under hostile handshakes: the site's token-guarded WebSocket view.
 
 Every case starts from a handshake that the view accepts (a fresh single-use token of
-a logged-in browser, its session cookie, an allowed Origin) and spoils it in one to
+a logged-in browser, its cookies, an allowed Origin, the gateway secret) and spoils it in one to
 four ways: headers missing, duplicated, oversized or random; channel names at and
 past the limits; tokens missing, repeated, wrong or wrapped; query strings and
 bodies of any kind; methods other than POST. Whatever arrives, the answer is never a
@@ -18,8 +18,10 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from django_aws_api_gateway_websockets import channel_access
+from django_aws_api_gateway_websockets.conf import gateway_secret
 from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketSession, WebSocketToken
-from django_aws_api_gateway_websockets.testing import fetch_websocket_token
+from django_aws_api_gateway_websockets.request_checks import GATEWAY_SECRET_HEADER
+from django_aws_api_gateway_websockets.testing import browser_cookie_header, fetch_websocket_token
 from tests.database_state import changes, database_state
 
 from . import hostile
@@ -32,6 +34,8 @@ pytestmark = pytest.mark.urls("tests.reliability.urls")
 
 # What each handshake header does to $connect when dropped, duplicated or oversized.
 CONNECT_HEADER_RULES = {
+    # Checked before anything else: without the right secret, one uniform 403.
+    "X-Gateway-Secret": (403, 403, 403),
     "Host": (400, 400, 400),
     "User-Agent": (400, OK, 400),
     "X-Amzn-Apigateway-Api-Id": (400, 400, 400),
@@ -42,7 +46,7 @@ CONNECT_HEADER_RULES = {
     "Cookie": (403, ANY, ANY),
     "Origin": (OK, 403, 403),
     "X-Amzn-Trace-Id": (OK, OK, OK),
-    "X-Forwarded-For": (OK, OK, 400),
+    "X-Forwarded-For": (400, OK, 400),
     "X-Forwarded-Port": (OK, OK, OK),
     "X-Forwarded-Proto": (OK, OK, OK),
 }
@@ -54,7 +58,6 @@ def handshake(api_gateway, other_api_gateway, user):
     browser = Client()
     browser.force_login(user)
     token = fetch_websocket_token(browser)
-    session_cookie = browser.cookies["sessionid"].value
     request = Request(
         path="/ws/connect",
         headers={
@@ -69,7 +72,8 @@ def handshake(api_gateway, other_api_gateway, user):
             "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
             "Sec-WebSocket-Version": "13",
             "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits",
-            "Cookie": f"sessionid={session_cookie}; csrftoken=abc",
+            "Cookie": f"{browser_cookie_header(browser)}; csrftoken=abc",
+            GATEWAY_SECRET_HEADER: gateway_secret(),
             "Origin": "https://testserver",
         },
         query=(("channel", "general"), ("ws_token", token)),
@@ -160,15 +164,24 @@ connect_mutations = st.one_of(
     st.from_regex(r"[a-z0-9]{10}", fullmatch=True)
     .filter(lambda a: a not in ("fuzzapi123", OTHER_API_ID))
     .map(lambda a: Mutation(f"unregistered API {a}", set_header("X-Amzn-Apigateway-Api-Id", a), 403, API_HEADER)),
-    st.sampled_from(["https://evil.example", "null", "http://testserver.evil.example", "https://testserver/path"]).map(
-        lambda o: Mutation(f"Origin {o}", set_header("Origin", o), 403, "header Origin")
-    ),
-    st.sampled_from(["http://localhost", "http://127.0.0.1:8000", "https://testserver:443"]).map(
+    st.sampled_from(
+        [
+            "https://evil.example",
+            "null",
+            "http://testserver.evil.example",
+            "https://testserver/path",
+            # An allowed host on another scheme or port is another origin.
+            "http://testserver",
+            "http://localhost",
+            "https://127.0.0.1:8000",
+        ]
+    ).map(lambda o: Mutation(f"Origin {o}", set_header("Origin", o), 403, "header Origin")),
+    st.sampled_from(["https://localhost", "https://127.0.0.1", "https://testserver:443"]).map(
         lambda o: Mutation(f"Origin {o}", set_header("Origin", o), OK, "header Origin")
     ),
     st.sampled_from(
         [
-            ("", OK),  # no address: the peer's own
+            ("", 400),  # API Gateway always sends one
             ("::1", OK),
             ("203.0.113.9, 198.51.100.20", OK),  # API Gateway appends the client's address last
             ("fe80::1%eth0", 400),  # a zone index is never a client's address

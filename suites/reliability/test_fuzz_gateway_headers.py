@@ -27,6 +27,8 @@ pytestmark = pytest.mark.urls("tests.reliability.urls")
 
 # What each header does to a message or $disconnect when dropped, duplicated or oversized.
 GATEWAY_HEADER_RULES = {
+    # Checked before anything else: without the right secret, one uniform 403.
+    "X-Gateway-Secret": (403, 403, 403),
     "Host": (400, 400, 400),
     "User-Agent": (400, 403, 400),
     "X-Amzn-Apigateway-Api-Id": (400, 400, 400),
@@ -55,7 +57,7 @@ def set_body(body):
 gateway_mutations = st.one_of(
     hostile.header_mutations(GATEWAY_HEADER_RULES),
     st.from_regex(r"[A-Za-z0-9+/]{15}=", fullmatch=True).map(
-        lambda c: Mutation(f"unknown connection {c}", hostile.set_header("Connectionid", c), 404, "header Connectionid")
+        lambda c: Mutation(f"unknown connection {c}", hostile.set_header("Connectionid", c), 403, "header Connectionid")
     ),
     st.text(min_size=1, max_size=40)
     .filter(lambda t: any(not (c.isascii() and (c.isalnum() or c in "+/=_-")) for c in t))

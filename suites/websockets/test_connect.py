@@ -84,12 +84,13 @@ def test_a_connection_without_tokens_or_cookie_is_anonymous(make_ws):
     assert WebSocketSession.objects.get().user is None
 
 
-def test_a_connect_with_a_token_costs_at_most_six_queries(ws, django_assert_max_num_queries):
+def test_a_connect_with_a_token_costs_at_most_eight_queries(ws, django_assert_max_num_queries):
     token = ws.fetch_token()
-    with django_assert_max_num_queries(6) as captured:
+    with django_assert_max_num_queries(8) as captured:
         assert ws.connect(channel="general", token=token).status_code == 200
-    # gateway + taken?, token, attempt, count, session, attempt successful
-    assert len(captured) == 6
+    # gateway + taken?, token, the login session, its user, attempt, count, session,
+    # attempt successful
+    assert len(captured) == 8
 
 
 def test_the_connect_hook_runs_after_the_session_exists(make_ws):
@@ -229,9 +230,23 @@ def test_a_token_is_fetched_through_a_csrf_enforcing_browser(api_gateway, user):
 # -------------------------------------------------------------------- origin
 
 
-@pytest.mark.parametrize("origin", ["https://testserver", "http://testserver", "http://localhost:8000"])
-def test_a_page_of_an_allowed_host_may_connect(ws, origin):
+@pytest.mark.parametrize("origin", ["https://testserver", "https://localhost", "https://localhost:443"])
+def test_a_page_of_an_allowed_host_over_https_may_connect(ws, origin):
     assert ws.connect(channel="general", token=ws.fetch_token(), origin=origin).status_code == 200
+
+
+@pytest.mark.parametrize("origin", ["http://testserver", "http://localhost:8000", "https://testserver:8443"])
+def test_the_origin_check_compares_scheme_and_port_too(ws, origin):
+    """A page of an allowed host, on plain HTTP or another port, is another origin: a
+    network attacker's injected page, or another service on that host."""
+    assert_refused(ws.connect(channel="general", token=ws.fetch_token(), origin=origin), 403, "origin not allowed")
+
+
+@override_settings(CSRF_TRUSTED_ORIGINS=["http://localhost:8000"])
+def test_a_trusted_origin_names_its_scheme_and_port(ws):
+    assert ws.connect(channel="general", token=ws.fetch_token(), origin="http://localhost:8000").status_code == 200
+    token = ws.fetch_token()
+    assert_refused(ws.connect(channel="general", token=token, origin="http://localhost:8001"), 403)
 
 
 @override_settings(

@@ -31,9 +31,9 @@ def test_a_repeated_disconnect_is_harmless(connected_ws):
     assert WebSocketSession.objects.get().connected is False
 
 
-def test_an_unknown_connection_gets_404(connected_ws, unchanged):
+def test_an_unknown_connection_gets_the_uniform_403(connected_ws, unchanged):
     with unchanged():
-        assert_refused(connected_ws.disconnect(connection_id="UnKnOwNcOnNeC1D="), 404, "unknown connection")
+        assert_refused(connected_ws.disconnect(connection_id="UnKnOwNcOnNeC1D="), 403, "forbidden")
 
 
 def test_a_disconnect_needs_api_gateways_user_agent(connected_ws, unchanged):
@@ -56,5 +56,5 @@ def test_the_disconnect_hook_sees_the_closed_session(make_ws):
     assert ws.connect().status_code == 200
     assert ws.disconnect().status_code == 200
     assert HooksView.events[-1] == ("disconnect", 200, False)
-    assert ws.disconnect(connection_id="UnKnOwNcOnNeC1D=").status_code == 404
-    assert HooksView.events[-1] == ("disconnect", 404, None)
+    assert ws.disconnect(connection_id="UnKnOwNcOnNeC1D=").status_code == 403
+    assert HooksView.events[-1] == ("disconnect", 403, None)

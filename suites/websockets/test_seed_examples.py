@@ -367,7 +367,7 @@ def test_settings_aws_api_gateway_id_example(logged_in_client, db):
     connect(ws)
     assert ws.message({"action": "default"}).status_code == 204
     intruder = WebSocketTestClient(other, logged_in_client, base_path="/settings-page/gateway-id/")
-    assert_refused(intruder.connect(token=intruder.fetch_token()), 403, "unknown API")
+    assert_refused(intruder.connect(token=intruder.fetch_token()), 403, "forbidden")
 
 
 def test_settings_recommended_production_setup(db, user):

@@ -8,7 +8,10 @@ class WebSocketsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # checks: system checks of the views' configuration; signals: keep created
-        # APIs in step with edits of their records.
-        from . import checks  # noqa: F401
+        # checks: system checks of the views' configuration and of the gateway
+        # secret; signals: keep created APIs in step with edits of their records;
+        # revocation: close a user's sockets when their access ends.
+        from . import checks, revocation  # noqa: F401
         from .provisioning import signals  # noqa: F401
+
+        revocation.connect_signals()

@@ -1,14 +1,18 @@
-"""System checks (``manage.py check``) for ``WebSocketView`` subclasses.
+"""System checks (``manage.py check``) of the app's configuration.
 
-They catch, before the first message, handler lists naming what can never be a
-handler (``dispatch``, ``_private``, ...) and channel name patterns that are not
-regular expressions. At run time such names are refused anyway.
+They catch, before the first request: a missing or weak gateway secret (every
+callback would be refused, or guessable), a database the hot-path statements cannot
+run on, handler lists naming what can never be a handler (``dispatch``,
+``_private``, ...) and channel name patterns that are not regular expressions.
 """
 
 import re
 
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
+from django.db import connections
 
+from .conf import gateway_secret
+from .managers import supports_returning
 from .views import HANDLER_NAME_PATTERN, is_reserved_handler_name, websocket_view_classes
 
 
@@ -54,3 +58,47 @@ def check_websocket_views(app_configs=None, **kwargs):
         errors.extend(handler_list_errors(view_class))
         errors.extend(channel_pattern_errors(view_class))
     return errors
+
+
+# A secret shorter than this could be guessed; secrets.token_urlsafe(48) gives 64.
+MIN_GATEWAY_SECRET_LENGTH = 32
+
+
+@register(Tags.security)
+def check_gateway_secret(app_configs=None, **kwargs):
+    if not gateway_secret():
+        return [
+            Error(
+                "The WEBSOCKET_GATEWAY_SECRET setting is empty: every call from API Gateway will be refused.",
+                hint="Set WEBSOCKET_GATEWAY_SECRET in the environment (the template's .env has one); "
+                "provisioning gives the same value to API Gateway.",
+                id="websockets.E004",
+            )
+        ]
+    problems = []
+    for previous, name in ((False, "WEBSOCKET_GATEWAY_SECRET"), (True, "WEBSOCKET_GATEWAY_SECRET_PREVIOUS")):
+        value = gateway_secret(previous=previous)
+        if value and len(value) < MIN_GATEWAY_SECRET_LENGTH:
+            problems.append(
+                Warning(
+                    f"The {name} setting is shorter than {MIN_GATEWAY_SECRET_LENGTH} characters.",
+                    hint="python manage.py rotategatewaysecret --generate prints a strong one.",
+                    id="websockets.W005",
+                )
+            )
+    return problems
+
+
+@register(Tags.database)
+def check_database_supports_returning(app_configs=None, databases=None, **kwargs):
+    problems = []
+    for alias in databases or []:
+        if not supports_returning(connections[alias]):
+            problems.append(
+                Error(
+                    f"Database {alias!r} cannot run UPDATE ... RETURNING, which the WebSocket app's hot paths use.",
+                    hint="Use PostgreSQL, or SQLite 3.35 or newer.",
+                    id="websockets.E006",
+                )
+            )
+    return problems

@@ -21,12 +21,27 @@ DEFAULTS = {
     "MAX_MESSAGE_DEPTH": 32,
     "MAX_CHANNEL_NAME_LENGTH": 191,
     "CHANNEL_NAME_PATTERN": r"^[A-Za-z0-9_-]+$",
+    # Origins of the pages that may open a socket (scheme, host and port). None: the
+    # CSRF_TRUSTED_ORIGINS, and https:// on each of ALLOWED_HOSTS.
+    "ALLOWED_ORIGINS": None,
+    # Proxies of the deployment's own that append to X-Forwarded-For between API
+    # Gateway and Django (an ALB: 1). The client address is the entry API Gateway added.
+    "FORWARDED_FOR_PROXIES": 0,
+    # Messages per connection, and per user over all their connections, in a window.
+    "MESSAGE_RATE_LIMIT_ENABLED": True,
+    "MESSAGE_RATE_LIMIT_MAX_MESSAGES": 60,
+    "MESSAGE_RATE_LIMIT_USER_MAX_MESSAGES": 180,
+    "MESSAGE_RATE_LIMIT_WINDOW_SECONDS": 10,
     # Tokens
     "TOKEN_EXPIRY_SECONDS": 60,
     "TOKEN_RATE_LIMIT_MAX": 30,
     "TOKEN_RATE_LIMIT_WINDOW_MINUTES": 5,
-    # A token only opens a socket for the browser session that asked for it.
+    # A token only opens a socket for the browser that asked for it (a cookie of its
+    # own, BINDING_COOKIE_NAME, on BINDING_COOKIE_DOMAIN: None is SESSION_COOKIE_DOMAIN),
+    # and only while that browser's login session lasts.
     "TOKEN_SESSION_BINDING": True,
+    "BINDING_COOKIE_NAME": "ws_binding",
+    "BINDING_COOKIE_DOMAIN": None,
     # Sending through the management API
     # Posts in flight at once. At a region's ~30 ms round trip, 200 give some 6,000
     # messages a second, inside API Gateway's account-wide 10,000 requests a second.
@@ -39,9 +54,23 @@ DEFAULTS = {
     "NEW_CONNECTION_GRACE_SECONDS": 5,
     # Provisioning: saving a route or the target endpoint of a created API syncs AWS.
     "AUTO_SYNC_API_GATEWAY": True,
+    # The stage's default route throttling (requests per second, and burst); None
+    # leaves API Gateway's account-level limits.
+    "STAGE_THROTTLING_RATE_LIMIT": None,
+    "STAGE_THROTTLING_BURST_LIMIT": None,
     # Clean-up: API Gateway closes every connection after two hours.
     "MAX_CONNECTION_SECONDS": 2 * 60 * 60,
 }
+
+
+def gateway_secret(previous=False):
+    """The shared secret API Gateway sends with every call (a stage variable that
+    provisioning maps into a header): the project's ``WEBSOCKET_GATEWAY_SECRET``
+    setting, or with ``previous`` its ``WEBSOCKET_GATEWAY_SECRET_PREVIOUS``, accepted
+    too during a rotation. Top-level settings, not ``WEBSOCKETS`` keys: a secret comes
+    from the environment, and overriding ``WEBSOCKETS`` in a test must not drop it."""
+    name = "WEBSOCKET_GATEWAY_SECRET_PREVIOUS" if previous else "WEBSOCKET_GATEWAY_SECRET"
+    return getattr(settings, name, "") or ""
 
 
 def ws_setting(name):

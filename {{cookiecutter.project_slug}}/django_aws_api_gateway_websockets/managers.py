@@ -8,8 +8,12 @@ session is one ``INSERT ... ON CONFLICT DO NOTHING``, so a taken connection id i
 answer, not an exception; consuming a token is one ``UPDATE ... RETURNING`` too, so
 exactly one of many concurrent ``$connect`` requests wins it.
 
-PostgreSQL and SQLite 3.35+ run these statements; on other databases the methods
-fall back to ordinary ORM statements (one or two more queries, same results).
+They need ``RETURNING``: PostgreSQL, or SQLite 3.35 or newer (a system check says so
+on any other database).
+
+Each message is also counted in the connection's rate-limit window, in the same
+statement, which matches nothing when the connection, or its user over all their
+connections, has used up the window: a refused message stores nothing.
 
 Rate limits (connection attempts, tokens issued) are race-free without locks: each
 attempt is first written as a row, committed at once (the callers run outside any
@@ -26,12 +30,12 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, connections, models, router, transaction
-from django.db.models import Count, F, Q
+from django.db import connections, models, router
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from .conf import ws_setting
-from .sending import send_to_sessions
+from .sending import close_sessions, send_to_sessions
 
 TOKEN_BYTES = 32
 MAX_TOKEN_LENGTH = 256
@@ -40,10 +44,17 @@ MAX_TOKEN_LENGTH = 256
 GATEWAY_FIELDS_FOR_SENDING = ("api_endpoint", "stage_name")
 
 
-def _supports_returning(connection):
+def supports_returning(connection):
+    """Whether the database runs the ``... RETURNING`` statements of this module."""
     if connection.vendor == "postgresql":
         return True
     return connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 35, 0)
+
+
+def digest(value):
+    """SHA-256 hex digest of a secret value (a token, a session key, a cookie): what
+    is stored and compared, so that the database never holds the value itself."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class _Sql:
@@ -76,7 +87,22 @@ class NoOpenSession(enum.Enum):
     UNKNOWN_CONNECTION = "no session has this connection id"
     OTHER_API = "the connection belongs to another API"
     CLOSED = "the connection is disconnected"
+    CONNECTION_RATE_LIMITED = "the connection sent its maximum of messages for the window"
+    USER_RATE_LIMITED = "the user sent their maximum of messages for the window, over all connections"
     CHANGED = "the connection changed during the request"
+
+
+@dataclass(frozen=True)
+class MessageLimit:
+    """At most ``per_connection`` messages per connection, and ``per_user`` per user
+    over all their connections, in any ``window_seconds``."""
+
+    per_connection: int
+    per_user: int
+    window_seconds: float
+
+    def window_start(self, now):
+        return now - timedelta(seconds=self.window_seconds)
 
 
 class WebSocketSessionQuerySet(models.QuerySet):
@@ -100,6 +126,12 @@ class WebSocketSessionQuerySet(models.QuerySet):
         this queryset; returns a :class:`~.sending.SendReport`."""
         return send_to_sessions(self, payload)
 
+    def close_connections(self):
+        """Close every connected session's connection at API Gateway (its management
+        API's DeleteConnection) and mark the sessions disconnected. Returns a
+        :class:`~.sending.SendReport` (``delivered``: closed there and then)."""
+        return close_sessions(self)
+
 
 class WebSocketSessionManager(models.Manager.from_queryset(WebSocketSessionQuerySet)):
     """``open``, ``count_message``, ``touch`` and ``close`` take the connection id and
@@ -108,8 +140,9 @@ class WebSocketSessionManager(models.Manager.from_queryset(WebSocketSessionQuery
     def _sql(self):
         return _Sql(self.model, connections[router.db_for_write(self.model)])
 
-    def open(self, *, connection_id, channel_name, user_id, api_gateway):
-        """Create the connected session; None when the connection id already has one."""
+    def open(self, *, connection_id, channel_name, user_id, api_gateway, browser_session=""):
+        """Create the connected session; None when the connection id already has one.
+        ``browser_session`` is the browser's login session key (stored as a digest)."""
         now = timezone.now()
         session = self.model(
             connection_id=connection_id,
@@ -120,15 +153,9 @@ class WebSocketSessionManager(models.Manager.from_queryset(WebSocketSessionQuery
             request_count=0,
             created_on=now,
             updated_on=now,
+            browser_session=digest(browser_session) if browser_session else "",
         )
         sql = self._sql()
-        if not _supports_returning(sql.connection):
-            try:
-                with transaction.atomic(using=sql.connection.alias):
-                    session.save(force_insert=True, using=sql.connection.alias)
-            except IntegrityError:
-                return None
-            return session
         fields = [field for field in self.model._meta.concrete_fields if not field.primary_key]
         values = [field.get_db_prep_save(getattr(session, field.attname), sql.connection) for field in fields]
         rows = sql.execute(
@@ -144,36 +171,51 @@ class WebSocketSessionManager(models.Manager.from_queryset(WebSocketSessionQuery
         session._state.db = sql.connection.alias
         return session
 
-    def count_message(self, connection_id, api_id):
+    def count_message(self, connection_id, api_id, limit=None):
         """Count one message on the open session and return it (its ``api_gateway``
-        holding what sending needs); None when there is no such open session."""
+        holding what sending needs); None when there is no such open session, or when
+        ``limit`` (a :class:`MessageLimit`) refuses one more message."""
         sql = self._sql()
-        if not _supports_returning(sql.connection):
-            open_sessions = self.filter(connection_id=connection_id, connected=True).of_api(api_id)
-            if not open_sessions.update(request_count=F("request_count") + 1, updated_on=timezone.now()):
-                return None
-            return self.select_related("api_gateway").filter(connection_id=connection_id).first()
-        now = sql.connection.ops.adapt_datetimefield_value(timezone.now())
-        count = sql.column("request_count")
-        return self._update_open_session(
+        now = timezone.now()
+        prep = sql.connection.ops.adapt_datetimefield_value
+        count, started = sql.column("request_count"), sql.column("window_started_on")
+        in_window = sql.column("window_message_count")
+        assignments = f"{count} = {count} + 1, {sql.column('updated_on')} = %s"
+        params = [prep(now)]
+        conditions, condition_params = [], []
+        if limit is not None:
+            window_start = prep(limit.window_start(now))
+            # A window still running counts on; an older one starts afresh with this message.
+            assignments += (
+                f", {in_window} = CASE WHEN {started} > %s THEN {in_window} + 1 ELSE 1 END"
+                f", {started} = CASE WHEN {started} > %s THEN {started} ELSE %s END"
+            )
+            params += [window_start, window_start, prep(now)]
+            user = sql.column("user")
+            conditions += [
+                f"({started} IS NULL OR {started} <= %s OR {in_window} < %s)",
+                # The user's messages over all their open connections' running windows.
+                f"({sql.table}.{user} IS NULL OR (SELECT COALESCE(SUM(others.{in_window}), 0) "  # noqa: S608
+                f"FROM {sql.table} others WHERE others.{user} = {sql.table}.{user} "
+                f"AND others.{sql.column('connected')} = %s AND others.{started} > %s) < %s)",
+            ]
+            condition_params += [window_start, limit.per_connection, True, window_start, limit.per_user]
+        return self._update_session(
             sql,
-            assignments=f"{count} = {count} + 1, {sql.column('updated_on')} = %s",
-            params=[now],
+            assignments=assignments,
+            params=params,
             connection_id=connection_id,
             api_id=api_id,
             only_connected=True,
+            conditions=conditions,
+            condition_params=condition_params,
         )
 
     def close(self, connection_id, api_id):
         """Mark the session disconnected and return it; None when there is none."""
         sql = self._sql()
-        if not _supports_returning(sql.connection):
-            sessions = self.filter(connection_id=connection_id).of_api(api_id)
-            if not sessions.update(connected=False, updated_on=timezone.now()):
-                return None
-            return sessions.select_related("api_gateway").first()
         now = sql.connection.ops.adapt_datetimefield_value(timezone.now())
-        return self._update_open_session(
+        return self._update_session(
             sql,
             assignments=f"{sql.column('connected')} = %s, {sql.column('updated_on')} = %s",
             params=[False, now],
@@ -196,20 +238,37 @@ class WebSocketSessionManager(models.Manager.from_queryset(WebSocketSessionQuery
         open_sessions = self.filter(connection_id=connection_id, connected=True).of_api(api_id)
         return bool(open_sessions.update(updated_on=timezone.now()))
 
-    def why_not_open(self, connection_id, api_id):
+    def why_not_open(self, connection_id, api_id, limit=None):
         """The :class:`NoOpenSession` reason no open session matched (read-only)."""
         gateway_model = self.model._meta.get_field("api_gateway").related_model
         if not gateway_model.objects.filter(api_id=api_id).exists():
             return NoOpenSession.UNKNOWN_API
-        found = self.filter(connection_id=connection_id).values_list("connected", "api_gateway__api_id").first()
+        found = (
+            self.filter(connection_id=connection_id)
+            .select_related("api_gateway")
+            .only("connected", "user_id", "window_started_on", "window_message_count", "api_gateway__api_id")
+            .first()
+        )
         if found is None:
             return NoOpenSession.UNKNOWN_CONNECTION
-        connected, session_api_id = found
-        if session_api_id != api_id:
+        if found.api_gateway.api_id != api_id:
             return NoOpenSession.OTHER_API
-        return NoOpenSession.CHANGED if connected else NoOpenSession.CLOSED
+        if not found.connected:
+            return NoOpenSession.CLOSED
+        if limit is not None:
+            window_start = limit.window_start(timezone.now())
+            running = found.window_started_on is not None and found.window_started_on > window_start
+            if running and found.window_message_count >= limit.per_connection:
+                return NoOpenSession.CONNECTION_RATE_LIMITED
+            if found.user_id is not None:
+                used = self.filter(user_id=found.user_id, connected=True, window_started_on__gt=window_start)
+                if (used.aggregate(total=Sum("window_message_count"))["total"] or 0) >= limit.per_user:
+                    return NoOpenSession.USER_RATE_LIMITED
+        return NoOpenSession.CHANGED
 
-    def _update_open_session(self, sql, *, assignments, params, connection_id, api_id, only_connected):
+    def _update_session(
+        self, sql, *, assignments, params, connection_id, api_id, only_connected, conditions=(), condition_params=()
+    ):
         """One ``UPDATE ... RETURNING`` of the session of ``connection_id`` under API
         ``api_id``; returns the session as the ORM would load it, or None."""
         gateway_model = self.model._meta.get_field("api_gateway").related_model
@@ -222,17 +281,19 @@ class WebSocketSessionManager(models.Manager.from_queryset(WebSocketSessionQuery
             f"WHERE {gateway.column('id')} = {gateway_id})"
             for name in GATEWAY_FIELDS_FOR_SENDING
         ]
-        conditions = [
+        where = [
             f"{sql.column('connection_id')} = %s",
             f"{sql.column('api_gateway')} IN (SELECT {gateway.column('id')} FROM {gateway.table} "  # noqa: S608
             f"WHERE {gateway.column('api_id')} = %s)",
         ]
         where_params = [connection_id, api_id]
         if only_connected:
-            conditions.append(f"{sql.column('connected')} = %s")
+            where.append(f"{sql.column('connected')} = %s")
             where_params.append(True)
+        where += conditions
+        where_params += condition_params
         rows = sql.execute(
-            f"UPDATE {sql.table} SET {assignments} WHERE {' AND '.join(conditions)} "  # noqa: S608
+            f"UPDATE {sql.table} SET {assignments} WHERE {' AND '.join(where)} "  # noqa: S608
             f"RETURNING {', '.join(returning)}",
             [*params, *where_params],
         )
@@ -264,33 +325,43 @@ class WebSocketSessionManager(models.Manager.from_queryset(WebSocketSessionQuery
 
 def token_digest(raw_token):
     """What is stored of a token: its SHA-256, so a stolen database holds no usable token."""
-    return hashlib.sha256(raw_token.encode("utf-8", "surrogatepass")).hexdigest()
+    return digest(raw_token)
 
 
 @dataclass(frozen=True)
 class ConsumedToken:
-    """Who a consumed token was issued to, and in which browser session."""
+    """Who a consumed token was issued to: the user, their login session, and the
+    digest of the browser's binding cookie."""
 
     user_id: int
     session_key: str
+    browser_binding: str
 
-    def matches_session(self, session_key):
-        """Constant-time check that the token belongs to this browser session."""
-        return bool(session_key) and hmac.compare_digest(self.session_key.encode(), session_key.encode())
+    def issued_to_browser(self, binding_cookie):
+        """Constant-time check that the token comes back from the browser it went to."""
+        return bool(self.browser_binding and binding_cookie) and hmac.compare_digest(
+            self.browser_binding.encode(), digest(binding_cookie).encode()
+        )
 
 
 class WebSocketTokenManager(models.Manager):
     """Single-use connection tokens: the browser asks the CSRF-protected token
     endpoint for one, then opens the socket with ``?ws_token=...``. A token lives
-    ``TOKEN_EXPIRY_SECONDS``, is bound to the browser session that asked for it, and
-    is consumed by exactly one ``$connect``, however many arrive at once."""
+    ``TOKEN_EXPIRY_SECONDS``, is bound to the browser and login session that asked
+    for it, and is consumed by exactly one ``$connect``, however many arrive at once."""
 
-    def issue(self, user, session_key):
-        """``(raw token, expires in seconds)`` for ``user`` in browser session
-        ``session_key``; the raw token is shown once. None, keeping no token, when
-        ``user`` already has ``TOKEN_RATE_LIMIT_MAX`` tokens from the window."""
+    def issue(self, user, session_key, binding_cookie=""):
+        """``(raw token, expires in seconds)`` for ``user`` in login session
+        ``session_key``, from the browser holding ``binding_cookie``; the raw token is
+        shown once. None, keeping no token, when ``user`` already has
+        ``TOKEN_RATE_LIMIT_MAX`` tokens from the window."""
         raw = secrets.token_urlsafe(TOKEN_BYTES)
-        token = self.create(token=token_digest(raw), user=user, session_key=session_key or "")
+        token = self.create(
+            token=digest(raw),
+            user=user,
+            session_key=session_key or "",
+            browser_binding=digest(binding_cookie) if binding_cookie else "",
+        )
         if self._issued_since(user, token.created_at) > int(ws_setting("TOKEN_RATE_LIMIT_MAX")):
             token.delete()
             return None
@@ -310,29 +381,15 @@ class WebSocketTokenManager(models.Manager):
         unknown, already used or expired. Exactly one caller wins for a given token."""
         if not raw_token or len(raw_token) > MAX_TOKEN_LENGTH:
             return None
-        digest = token_digest(raw_token)
         oldest_valid = timezone.now() - timedelta(seconds=float(ws_setting("TOKEN_EXPIRY_SECONDS")))
-        connection = connections[router.db_for_write(self.model)]
-        if not _supports_returning(connection):
-            with transaction.atomic(using=connection.alias):
-                token = (
-                    self.select_for_update()
-                    .filter(token=digest, used=False, created_at__gte=oldest_valid)
-                    .only("user_id", "session_key")
-                    .first()
-                )
-                if token is None:
-                    return None
-                self.filter(pk=token.pk).update(used=True)
-                return ConsumedToken(user_id=token.user_id, session_key=token.session_key)
-        sql = _Sql(self.model, connection)
+        sql = _Sql(self.model, connections[router.db_for_write(self.model)])
         rows = sql.execute(
             f"UPDATE {sql.table} SET {sql.column('used')} = %s "  # noqa: S608 - names from the model
             f"WHERE {sql.column('token')} = %s AND {sql.column('used')} = %s AND {sql.column('created_at')} >= %s "
-            f"RETURNING {sql.column('user')}, {sql.column('session_key')}",
-            [True, digest, False, connection.ops.adapt_datetimefield_value(oldest_valid)],
+            f"RETURNING {sql.column('user')}, {sql.column('session_key')}, {sql.column('browser_binding')}",
+            [True, digest(raw_token), False, sql.connection.ops.adapt_datetimefield_value(oldest_valid)],
         )
-        return ConsumedToken(user_id=rows[0][0], session_key=rows[0][1]) if rows else None
+        return ConsumedToken(*rows[0]) if rows else None
 
 
 # -------------------------------------------------------------- connection attempts

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from .aws import management_endpoint_url
 from .conf import DEFAULT_STAGE_NAME
-from .managers import (  # NoOpenSession: the reasons the session manager gives
+from .managers import (  # MessageLimit, NoOpenSession: what the session manager takes and answers
     ConnectionRateLimitManager,
+    MessageLimit,  # noqa: F401
     NoOpenSession,  # noqa: F401
     WebSocketSessionManager,
     WebSocketTokenManager,
@@ -165,6 +166,12 @@ class WebSocketSession(models.Model):
     request_count = models.PositiveBigIntegerField(default=0)
     created_on = models.DateTimeField(auto_now_add=True)
     updated_on = models.DateTimeField(auto_now=True)
+    # The message rate limit's current window: when it started and what it counted.
+    window_started_on = models.DateTimeField(null=True, blank=True, editable=False)
+    window_message_count = models.PositiveIntegerField(default=0, editable=False)
+    # A digest of the browser's login session the connection was opened from, so that
+    # logging out closes the connections of that browser (and only those).
+    browser_session = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = WebSocketSessionManager()
 
@@ -183,12 +190,17 @@ class WebSocketSession(models.Model):
         """Send ``payload`` to this connection; returns a :class:`~.sending.SendReport`."""
         return send_to_sessions([self], payload)
 
+    def close_connection(self):
+        """Close this connection at API Gateway and mark the session disconnected."""
+        return WebSocketSession.objects.filter(pk=self.pk).close_connections()
+
 
 class WebSocketToken(models.Model):
     """A short-lived, single-use ticket to open one connection.
 
     ``token`` holds the SHA-256 digest of what the browser received; the token
-    itself is never stored.
+    itself is never stored. ``session_key`` is the browser's login session, which must
+    still be alive when the token is used.
     """
 
     token = models.CharField(max_length=64, unique=True)
@@ -196,6 +208,8 @@ class WebSocketToken(models.Model):
     session_key = models.CharField(max_length=40, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     used = models.BooleanField(default=False)
+    # A digest of the browser's binding cookie: the token opens a socket from that browser only.
+    browser_binding = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = WebSocketTokenManager()
 

@@ -16,6 +16,8 @@ caller may see (API Gateway passes a message route's answer back to the client a
 frame), and ``detail``, the real reason, which only goes to the log.
 """
 
+import hashlib
+import hmac
 import ipaddress
 import json
 import re
@@ -25,8 +27,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
-from django.http.request import split_domain_port, validate_host
-from django.utils.http import is_same_domain
+
+from .conf import gateway_secret, ws_setting
 
 
 class Rejection(Exception):
@@ -50,7 +52,50 @@ def forbidden(reason, detail=None):
     return Rejection(403, reason, detail)
 
 
+# The one answer to every refusal an outsider could learn from (a wrong secret, an
+# unknown API or connection, a wrong User-Agent): the real reason is only logged.
+NOT_FROM_API_GATEWAY = "forbidden"
+
+
+def not_from_api_gateway(detail):
+    return Rejection(403, NOT_FROM_API_GATEWAY, detail)
+
+
+def short_hash(value):
+    """A few hex digits of ``value``'s SHA-256: enough to follow one connection or
+    token through the logs, useless to act as it."""
+    return hashlib.sha256(str(value).encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
 # ---------------------------------------------------------- API Gateway's request
+
+# Provisioning maps a stage variable holding the secret into this header of every
+# integration request; only API Gateway (and whoever holds the secret) can send it.
+GATEWAY_SECRET_HEADER = "X-Gateway-Secret"  # noqa: S105 - a header name
+
+
+def accepted_gateway_secrets():
+    """The secrets a callback may carry: the current one and, during a rotation, the
+    previous one (settings ``WEBSOCKET_GATEWAY_SECRET`` and ``..._PREVIOUS``)."""
+    return [secret for secret in (gateway_secret(), gateway_secret(previous=True)) if secret]
+
+
+def check_gateway_secret(request, accepted):
+    """Refuse (403) unless the request carries one of the ``accepted`` secrets.
+
+    Every accepted secret is compared, in constant time, whatever the outcome of the
+    first: how long the check takes tells nothing about which part matched.
+    """
+    presented = (request.headers.get(GATEWAY_SECRET_HEADER) or "").encode()
+    if not accepted:
+        raise not_from_api_gateway("no gateway secret is configured (the WEBSOCKET_GATEWAY_SECRET setting): refusing")
+    matched = False
+    for secret in accepted:
+        matched |= hmac.compare_digest(presented, secret.encode())
+    if not matched:
+        what = "a wrong" if presented else "no"
+        raise not_from_api_gateway(f"{what} {GATEWAY_SECRET_HEADER} header")
+
 
 # AWS connection ids are 16 characters of base64 ending in '='; allow any base64 or
 # base64url text up to the length of the session column.
@@ -116,14 +161,21 @@ def check_user_agent(request, prefix, api_id):
     expected = f"{prefix}{api_id}"
     actual = request.headers.get("User-Agent", "")
     if actual != expected:
-        raise forbidden("request not from API Gateway", f"User-Agent {actual[:200]!r} is not {expected!r}")
+        raise not_from_api_gateway(f"User-Agent {actual[:200]!r} is not {expected!r}")
 
 
-def client_ip(request):
-    """The client's address: the last ``X-Forwarded-For`` entry (the one API Gateway
-    appended), else the peer address."""
-    forwarded = request.headers.get("X-Forwarded-For")
-    candidate = forwarded.split(",")[-1].strip() if forwarded else request.META.get("REMOTE_ADDR", "")
+def client_ip(request, proxies_after_api_gateway=0):
+    """The client's address: the ``X-Forwarded-For`` entry API Gateway appended.
+
+    API Gateway appends the address it saw to whatever the client sent, and each proxy
+    of the deployment's own between API Gateway and Django (``proxies_after_api_gateway``:
+    an ALB, say) appends one more. So the entry that many places from the end is the
+    only one nobody outside could choose; the ones before it are the client's words.
+    """
+    forwarded = request.headers.get("X-Forwarded-For") or ""
+    entries = [entry.strip() for entry in forwarded.split(",")] if forwarded else []
+    position = len(entries) - 1 - proxies_after_api_gateway
+    candidate = entries[position] if 0 <= position < len(entries) else ""
     try:
         address = ipaddress.ip_address(candidate)
     except ValueError:
@@ -131,7 +183,10 @@ def client_ip(request):
     # A zone index ("fe80::1%eth0") names an interface of the sender's own machine: no
     # client address API Gateway reports has one, and PostgreSQL's inet type refuses it.
     if address is None or getattr(address, "scope_id", None) is not None:
-        raise bad_request("invalid client address", f"no client address in X-Forwarded-For {str(forwarded)[:200]!r}")
+        raise bad_request(
+            "invalid client address",
+            f"no client address {proxies_after_api_gateway + 1} from the end of X-Forwarded-For {forwarded[:200]!r}",
+        )
     return str(address)
 
 
@@ -251,29 +306,60 @@ def check_origin(request):
         raise forbidden("origin not allowed", f"Origin {origin[:200]!r} is not an allowed host or trusted origin")
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_parts(origin):
+    """``(scheme, host, port)`` of an origin, or None when it is not one."""
+    try:
+        parts = urlsplit(origin.lower())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname or parts.username or parts.password:
+        return None
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return None
+    return parts.scheme, parts.hostname, port or DEFAULT_PORTS[parts.scheme]
+
+
+def allowed_origins():
+    """The origins a page that opens a socket may have: ``WEBSOCKETS["ALLOWED_ORIGINS"]``
+    when the project sets it, else every ``CSRF_TRUSTED_ORIGINS`` entry and
+    ``https://<host>`` for each ``ALLOWED_HOSTS`` entry (``.example.com`` meaning the
+    domain and its subdomains). ``*`` in ``ALLOWED_HOSTS`` allows no origin."""
+    configured = ws_setting("ALLOWED_ORIGINS")
+    if configured is not None:
+        return list(configured)
+    origins = list(getattr(settings, "CSRF_TRUSTED_ORIGINS", []))
+    for host in settings.ALLOWED_HOSTS:
+        if host == "*" or not host:
+            continue
+        if host.startswith("."):
+            origins += [f"https://{host[1:]}", f"https://*{host}"]
+        else:
+            origins.append(f"https://{host}")
+    return origins
+
+
 def origin_allowed(origin):
-    """True when ``origin`` names a host in ``ALLOWED_HOSTS`` or an entry of
-    ``CSRF_TRUSTED_ORIGINS`` (``https://*.example.com`` wildcards included)."""
+    """True when ``origin`` has the scheme, host and port of an allowed origin
+    (``https://*.example.com`` covers the subdomains of example.com, same scheme and
+    port). With ``DEBUG`` and no ``ALLOWED_HOSTS``, pages on this machine's loopback
+    names are allowed too, as Django allows them as hosts."""
     if len(origin) > MAX_ORIGIN_LENGTH or "," in origin:
         return False
-    try:
-        parts = urlsplit(origin)
-    except ValueError:
+    found = _origin_parts(origin)
+    if found is None:
         return False
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
-        return False
-    netloc = parts.netloc.lower()
-    domain, _port = split_domain_port(netloc)
-    allowed_hosts = settings.ALLOWED_HOSTS
-    if settings.DEBUG and not allowed_hosts:
-        allowed_hosts = [".localhost", "127.0.0.1", "[::1]"]
-    if domain and validate_host(domain, allowed_hosts):
+    scheme, host, port = found
+    if settings.DEBUG and not settings.ALLOWED_HOSTS and (host in ("localhost", "127.0.0.1", "[::1]", "::1")):
         return True
-    for trusted in getattr(settings, "CSRF_TRUSTED_ORIGINS", []):
-        trusted_parts = urlsplit(trusted.lower())
-        if "*" in trusted_parts.netloc:
-            if trusted_parts.scheme == parts.scheme and is_same_domain(netloc, trusted_parts.netloc.lstrip("*")):
-                return True
-        elif trusted_parts.scheme == parts.scheme and trusted_parts.netloc == netloc:
+    for allowed in allowed_origins():
+        wildcard = "://*." in allowed
+        expected = _origin_parts(allowed.replace("://*.", "://", 1))
+        if expected is None or (expected[0], expected[2]) != (scheme, port):
+            continue
+        if host == expected[1] or (wildcard and host.endswith("." + expected[1])):
             return True
     return False

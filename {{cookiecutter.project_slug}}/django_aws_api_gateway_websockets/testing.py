@@ -5,8 +5,10 @@ Requests as API Gateway sends them
 :class:`WebSocketTestClient` plays API Gateway: it POSTs ``$connect``, messages and
 ``$disconnect`` to your view through Django's test client, with exactly the headers
 API Gateway sends (``User-Agent: AmazonAPIGateway_<api id>``, the API id, a trace id,
-``X-Forwarded-*``, ``Connectionid``, and on ``$connect`` the handshake's
-``Sec-WebSocket-*``, ``Cookie``, ``Origin`` and query string). Paths default to the
+``X-Forwarded-*``, and what provisioning maps: ``Connectionid``, the gateway secret
+from the ``WEBSOCKET_GATEWAY_SECRET`` setting, and on ``$connect`` the handshake's
+``Sec-WebSocket-*``, ``Cookie``, ``Origin`` and the ``channel`` and ``ws_token``
+query values). Paths default to the
 ``ApiGateway`` record's ``target_base_endpoint`` plus ``connect``, ``default`` or
 ``disconnect``, as API Gateway would call them::
 
@@ -60,6 +62,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.crypto import get_random_string
 
+from .conf import gateway_secret
+from .request_checks import GATEWAY_SECRET_HEADER
 from .sending import capture
 
 # ---------------------------------------------------------------------------
@@ -94,6 +98,12 @@ def fetch_websocket_token(client):
     return response.json()["token"]
 
 
+def browser_cookie_header(client):
+    """The ``Cookie`` header a browser with the test ``client``'s cookies sends with
+    its socket's handshake (the binding cookie the token endpoint set included)."""
+    return "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
+
+
 class WebSocketTestClient:
     """Sends API-Gateway-shaped requests for one ``ApiGateway`` record (see the
     module docstring). ``client`` is the browser's Django test client (optional);
@@ -108,6 +118,7 @@ class WebSocketTestClient:
         client_ip=TEST_CLIENT_IP,
         forwarded_port="443",
         proto="https",
+        gateway_secret=None,
     ):
         self.api_gateway = api_gateway
         self.client = client
@@ -115,6 +126,8 @@ class WebSocketTestClient:
         self.client_ip = client_ip
         self.forwarded_port = str(forwarded_port)
         self.proto = proto
+        # What API Gateway's mapping sends; None: the project's current secret.
+        self.gateway_secret = gateway_secret
         target = urlsplit(api_gateway.target_base_endpoint)
         self.host = target.netloc
         # Where connect/default/disconnect are appended; defaults to the target's path.
@@ -136,6 +149,7 @@ class WebSocketTestClient:
             "X-Forwarded-Port": self.forwarded_port,
             "X-Forwarded-Proto": self.proto,
             "Connectionid": connection_id,
+            GATEWAY_SECRET_HEADER: gateway_secret() if self.gateway_secret is None else self.gateway_secret,
         }
 
     def route_path(self, route):
@@ -146,7 +160,7 @@ class WebSocketTestClient:
         """The ``Cookie`` header the browser sends: ``cookies`` (a dict) when given,
         else the browser client's cookies."""
         if cookies is None:
-            cookies = {key: morsel.value for key, morsel in self.client.cookies.items()} if self.client else {}
+            return browser_cookie_header(self.client) if self.client else ""
         return "; ".join(f"{key}={value}" for key, value in cookies.items())
 
     def fetch_token(self):

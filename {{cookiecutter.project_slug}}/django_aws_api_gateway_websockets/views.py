@@ -6,10 +6,12 @@ import functools
 import inspect
 import logging
 import re
+import secrets
 from importlib import import_module
+from types import SimpleNamespace
 
 from django.conf import settings
-from django.contrib.auth import get_user, get_user_model
+from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import Exists
@@ -24,20 +26,24 @@ from django.views.decorators.csrf import csrf_protect
 
 from . import channel_access
 from .conf import ViewSetting, ws_setting
-from .models import ApiGateway, ConnectionRateLimit, NoOpenSession, WebSocketSession, WebSocketToken
+from .models import ApiGateway, ConnectionRateLimit, MessageLimit, NoOpenSession, WebSocketSession, WebSocketToken
 from .request_checks import (
     Rejection,
+    accepted_gateway_secrets,
     api_id_of,
+    check_gateway_secret,
     check_origin,
     check_required_headers,
     check_user_agent,
     client_ip,
     connection_id_of,
     forbidden,
+    not_from_api_gateway,
     parse_message,
     query_value,
     read_body,
     session_key_from_cookie,
+    short_hash,
     validate_channel_name,
 )
 
@@ -93,6 +99,10 @@ class WebSocketView(View):
     RATE_LIMIT_WINDOW_MINUTES = ViewSetting()
     MAX_BODY_SIZE = ViewSetting()
     MAX_MESSAGE_DEPTH = ViewSetting()
+    MESSAGE_RATE_LIMIT_ENABLED = ViewSetting()
+    MESSAGE_RATE_LIMIT_MAX_MESSAGES = ViewSetting()
+    MESSAGE_RATE_LIMIT_USER_MAX_MESSAGES = ViewSetting()
+    MESSAGE_RATE_LIMIT_WINDOW_SECONDS = ViewSetting()
     MAX_CHANNEL_NAME_LENGTH = ViewSetting()
     CHANNEL_NAME_PATTERN = ViewSetting()
 
@@ -148,7 +158,9 @@ class WebSocketView(View):
         return self.receive_message(request, *args, **kwargs)
 
     def check_gateway_request(self, request):
-        """The checks every route shares; none of them touches the database."""
+        """The checks every route shares; none of them touches the database. The
+        gateway secret comes first: without it nothing else is looked at."""
+        check_gateway_secret(request, accepted_gateway_secrets())
         is_connect = self.route == CONNECT_ROUTE
         headers = [*self.required_headers, *self.additional_required_headers]
         if is_connect:
@@ -157,7 +169,7 @@ class WebSocketView(View):
         self.connection_id = connection_id_of(request)
         self.api_id = api_id_of(request)
         if self.aws_api_gateway_id and self.api_id != self.aws_api_gateway_id:
-            raise forbidden("unknown API", f"this view only serves API {self.aws_api_gateway_id!r}")
+            raise not_from_api_gateway(f"this view only serves API {self.aws_api_gateway_id!r}")
         if not is_connect:
             # On $connect the browser's own User-Agent may arrive instead.
             check_user_agent(request, self.expected_useragent_prefix, self.api_id)
@@ -169,10 +181,12 @@ class WebSocketView(View):
 
     def reject(self, rejection):
         """Log why ``rejection`` happened and answer with its short reason."""
+        # The connection id is logged as a short digest: enough to follow it, useless
+        # to act as it (a forged callback needs the id of a live connection).
         logger.warning(
             "Refused %s for connection %s of API %s from %s: %s",
             self._route_label(),
-            self.connection_id or "?",
+            short_hash(self.connection_id) if self.connection_id else "?",
             self.api_id or "?",
             self.request.headers.get("X-Forwarded-For", "?")[:100],
             rejection.detail,
@@ -200,7 +214,7 @@ class WebSocketView(View):
 
     def _open_session(self, request):
         self.api_gateway = self._gateway_for_connect()
-        ip_address = client_ip(request)
+        ip_address = client_ip(request, int(ws_setting("FORWARDED_FOR_PROXIES")))
         # Every attempt counts towards the rate limit, whatever is wrong with it, so
         # guessing (tokens, channels) is slowed down too. The first refusal found is
         # kept and raised once the attempt is counted; a refused Origin or channel
@@ -211,13 +225,11 @@ class WebSocketView(View):
             self.channel_name = self._requested_channel(request)
         except Rejection as rejection:
             refusal = rejection
-        user_id, token_refusal = self._identify(request)
+        user_id, browser_session, token_refusal = self._identify(request)
         refusal = refusal or token_refusal
         attempt_id = self._record_attempt(ip_address, user_id) if self.RATE_LIMIT_ENABLED else None
         if refusal is not None:
             raise refusal
-        if self.USE_WS_TOKEN:
-            request.user = SimpleLazyObject(lambda: _load_user(user_id))
         user = request.user
         if not self.has_websocket_permissions(user):
             raise forbidden("permission denied", f"user {user_id} lacks the permissions this view requires")
@@ -228,6 +240,7 @@ class WebSocketView(View):
             channel_name=self.channel_name,
             user_id=user_id,
             api_gateway=self.api_gateway,
+            browser_session=browser_session,
         )
         if session is None:
             raise Rejection(409, "connection already exists", f"connection {self.connection_id} opened twice at once")
@@ -256,7 +269,7 @@ class WebSocketView(View):
         taken = WebSocketSession.objects.filter(connection_id=self.connection_id)
         gateway = ApiGateway.objects.filter(api_id=self.api_id).annotate(connection_taken=Exists(taken)).first()
         if gateway is None:
-            raise forbidden("unknown API", f"API id {self.api_id!r} belongs to no registered ApiGateway")
+            raise not_from_api_gateway(f"API id {self.api_id!r} belongs to no registered ApiGateway")
         if gateway.connection_taken:
             raise Rejection(409, "connection already exists", f"connection {self.connection_id} already has a session")
         return gateway
@@ -270,21 +283,43 @@ class WebSocketView(View):
         return validate_channel_name(requested, self.CHANNEL_NAME_PATTERN, max_length)
 
     def _identify(self, request):
-        """``(user id or None, Rejection or None)`` for the connecting client."""
+        """``(user id or None, login session key, Rejection or None)`` for the client,
+        and ``request.user`` set to its user.
+
+        With tokens, the token must be one the token endpoint issued, unused and
+        unexpired; it must come back from the browser it went to (its binding cookie,
+        when ``TOKEN_SESSION_BINDING``), and the login session it was issued in must
+        still be alive for that same, active user: a token minted before a logout, a
+        password change or a deactivation is refused after it.
+        """
         if not self.USE_WS_TOKEN:
             user = _user_from_forwarded_cookie(request)
-            return (user.pk if user.is_authenticated else None), None
+            return (user.pk if user.is_authenticated else None), session_key_from_cookie(request) or "", None
+        request.user = AnonymousUser()
         raw_token = query_value(request, "ws_token")
         if raw_token is None:
-            return None, forbidden("invalid token", "no ws_token in the query string")
+            return None, "", forbidden("invalid token", "no ws_token in the query string")
         consumed = WebSocketToken.objects.consume(raw_token)
         if consumed is None:
-            return None, forbidden("invalid token", "ws_token is unknown, already used or expired")
-        if ws_setting("TOKEN_SESSION_BINDING") and not consumed.matches_session(session_key_from_cookie(request)):
-            return consumed.user_id, forbidden(
-                "invalid token", f"the token of user {consumed.user_id} was issued to another browser session"
+            return None, "", forbidden("invalid token", "ws_token is unknown, already used or expired")
+        binding_cookie = request.COOKIES.get(ws_setting("BINDING_COOKIE_NAME"))
+        if ws_setting("TOKEN_SESSION_BINDING") and not consumed.issued_to_browser(binding_cookie):
+            return (
+                consumed.user_id,
+                "",
+                forbidden("invalid token", f"the token of user {consumed.user_id} came back from another browser"),
             )
-        return consumed.user_id, None
+        user = _user_of_login_session(consumed.session_key)
+        if user.pk != consumed.user_id:
+            return (
+                consumed.user_id,
+                "",
+                forbidden(
+                    "invalid token", f"the login session the token of user {consumed.user_id} was issued in has ended"
+                ),
+            )
+        request.user = user
+        return user.pk, consumed.session_key, None
 
     def has_websocket_permissions(self, user):
         """True when ``user`` has one of ``permissions_required`` (if any) and all
@@ -391,9 +426,9 @@ class WebSocketView(View):
     # ------------------------------------------------------------------- sessions
 
     def _session_for_message(self):
-        """The sender's open session, with this message counted. One statement,
-        unless the view checks permissions: then the session is read first, so that
-        a refused message is not counted."""
+        """The sender's open session, with this message counted in its total and in
+        its rate-limit window. One statement, unless the view checks permissions: then
+        the session is read first, so that a refused message is not counted."""
         checks_permissions = self._checks_permissions()
         if checks_permissions:
             found = WebSocketSession.objects.find_open(self.connection_id, self.api_id)
@@ -401,12 +436,24 @@ class WebSocketView(View):
                 raise self._no_open_session()
             if not self.has_websocket_permissions(_active_or_anonymous(found.user)):
                 raise forbidden("permission denied", f"user {found.user_id} lacks the permissions this view requires")
-        session = WebSocketSession.objects.count_message(self.connection_id, self.api_id)
+        limit = self.message_limit()
+        session = WebSocketSession.objects.count_message(self.connection_id, self.api_id, limit)
         if session is None:
-            raise self._no_open_session()
+            raise self._no_open_session(limit)
         if checks_permissions:
             session.user = found.user
         return session
+
+    def message_limit(self):
+        """The :class:`~.managers.MessageLimit` of this view's message routes, or None
+        when ``MESSAGE_RATE_LIMIT_ENABLED`` is off."""
+        if not self.MESSAGE_RATE_LIMIT_ENABLED:
+            return None
+        return MessageLimit(
+            per_connection=int(self.MESSAGE_RATE_LIMIT_MAX_MESSAGES),
+            per_user=int(self.MESSAGE_RATE_LIMIT_USER_MAX_MESSAGES),
+            window_seconds=float(self.MESSAGE_RATE_LIMIT_WINDOW_SECONDS),
+        )
 
     def _checks_permissions(self):
         """Whether messages need :meth:`has_websocket_permissions`: the view lists
@@ -414,15 +461,19 @@ class WebSocketView(View):
         overridden = type(self).has_websocket_permissions is not WebSocketView.has_websocket_permissions
         return bool(self.permissions_required or self.all_permissions_required or overridden)
 
-    def _no_open_session(self):
-        """The :class:`Rejection` for a request whose connection has no open session."""
-        reason = WebSocketSession.objects.why_not_open(self.connection_id, self.api_id)
-        detail = f"connection {self.connection_id} of API {self.api_id!r}: {reason.value}"
-        if reason in (NoOpenSession.UNKNOWN_API, NoOpenSession.OTHER_API):
-            return forbidden("unknown API", detail)
+    def _no_open_session(self, limit=None, heartbeat=False):
+        """The :class:`Rejection` for a request whose connection has no open session
+        (for a heartbeat, an unknown connection is just a closed one: 410)."""
+        reason = WebSocketSession.objects.why_not_open(self.connection_id, self.api_id, limit)
+        if heartbeat and reason == NoOpenSession.UNKNOWN_CONNECTION:
+            reason = NoOpenSession.CLOSED
+        detail = f"connection {short_hash(self.connection_id)} of API {self.api_id!r}: {reason.value}"
+        if reason in (NoOpenSession.UNKNOWN_API, NoOpenSession.OTHER_API, NoOpenSession.UNKNOWN_CONNECTION):
+            return not_from_api_gateway(detail)
         status, short = {
-            NoOpenSession.UNKNOWN_CONNECTION: (404, "unknown connection"),
             NoOpenSession.CLOSED: (410, "connection closed"),
+            NoOpenSession.CONNECTION_RATE_LIMITED: (429, "too many messages"),
+            NoOpenSession.USER_RATE_LIMITED: (429, "too many messages"),
             NoOpenSession.CHANGED: (409, "connection changed"),
         }[reason]
         return Rejection(status, short, detail)
@@ -430,13 +481,11 @@ class WebSocketView(View):
     def heartbeat(self, request, *args, **kwargs):
         """Built-in keep-alive (``{"action": "heartbeat"}``, sent by the JavaScript
         client): refresh the session's ``updated_on`` in one UPDATE and answer 204;
-        410 when the connection is not open. Nothing else runs."""
+        410 when the connection is not open. Nothing else runs, and heartbeats do not
+        count towards the message rate limit."""
         if WebSocketSession.objects.touch(self.connection_id, self.api_id):
             return HttpResponse(status=204)
-        rejection = self._no_open_session()
-        if rejection.status == 404:
-            rejection = Rejection(410, "connection closed", rejection.detail)
-        return self.reject(rejection)
+        return self.reject(self._no_open_session(heartbeat=True))
 
     def default(self, request, *args, **kwargs):
         """Messages that no other handler takes. Answers 204; override it."""
@@ -497,14 +546,33 @@ def websocket_view_classes():
     return found
 
 
-def _load_user(user_id):
-    return _active_or_anonymous(get_user_model()._default_manager.filter(pk=user_id).first())
-
-
 def _active_or_anonymous(user):
     # As Django's ModelBackend: a deactivated user is nobody, also on a socket
     # that opened before the account was deactivated.
     return user if user is not None and user.is_active else AnonymousUser()
+
+
+def set_binding_cookie(response, name, value):
+    """The browser's binding cookie: sent with the socket's handshake (to the
+    WebSocket domain, so on ``BINDING_COOKIE_DOMAIN``, by default the session cookie's
+    domain), never readable by the page's JavaScript."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=settings.SESSION_COOKIE_AGE,
+        domain=ws_setting("BINDING_COOKIE_DOMAIN") or settings.SESSION_COOKIE_DOMAIN,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite=settings.SESSION_COOKIE_SAMESITE or "Lax",
+    )
+
+
+def _user_of_login_session(session_key):
+    """The user logged in to Django session ``session_key``, as Django's own
+    ``get_user`` finds it (session alive, password unchanged, account active);
+    anonymous otherwise."""
+    engine = import_module(settings.SESSION_ENGINE)
+    return get_user(SimpleNamespace(session=engine.SessionStore(session_key or None)))
 
 
 def _user_from_forwarded_cookie(request):
@@ -541,11 +609,16 @@ class WebSocketTokenView(View):
             return self._too_many(request)
         if not request.session.session_key:
             request.session.save()
-        issued = WebSocketToken.objects.issue(request.user, request.session.session_key)
+        binding_name = ws_setting("BINDING_COOKIE_NAME")
+        binding = request.COOKIES.get(binding_name) or secrets.token_urlsafe(32)
+        issued = WebSocketToken.objects.issue(request.user, request.session.session_key, binding)
         if issued is None:
             return self._too_many(request)
         token, expires_in = issued
-        return JsonResponse({"token": token, "expires_in": expires_in})
+        response = JsonResponse({"token": token, "expires_in": expires_in})
+        if request.COOKIES.get(binding_name) != binding:
+            set_binding_cookie(response, binding_name, binding)
+        return response
 
     def _too_many(self, request):
         logger.warning("WebSocket token refused for user %s: token rate limit reached", request.user.pk)

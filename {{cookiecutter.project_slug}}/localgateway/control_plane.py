@@ -31,6 +31,13 @@ STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
 MAPPING_KEY = re.compile(r"^[A-Za-z0-9$\-_.+!*'()/]{0,300}$")
 REQUEST_PARAMETER_TARGET = re.compile(r"^integration\.request\.(header|querystring|path)\.[A-Za-z0-9._$-]+$")
+# The sources AWS documents for WebSocket data mapping.
+REQUEST_PARAMETER_SOURCE = re.compile(
+    r"^('[^']*'|context\.[A-Za-z0-9._]+|stageVariables\.[A-Za-z0-9_]+"
+    r"|route\.request\.(header|querystring|multivalueheader|multivaluequerystring)\.[A-Za-z0-9._$-]+"
+    r"|route\.request\.body\.[A-Za-z0-9._$-]+)$"
+)
+ROUTE_PARAMETER = re.compile(r"^route\.request\.(header|querystring)\.[A-Za-z0-9._$-]+$")
 
 routes = web.RouteTableDef()
 
@@ -302,9 +309,11 @@ def _apply_integration_members(integration, body):
         integration["timeoutInMillis"] = timeout
     parameters = _string_map(body, "requestParameters")
     if parameters is not None:
-        for target in parameters:
+        for target, source in parameters.items():
             if not REQUEST_PARAMETER_TARGET.match(target):
                 raise bad_request(f"Invalid mapping expression specified: {target}")
+            if not REQUEST_PARAMETER_SOURCE.match(source):
+                raise bad_request(f"Invalid mapping expression specified: {target} = {source}")
         integration["requestParameters"] = parameters
     templates = _string_map(body, "requestTemplates")
     if templates is not None:
@@ -417,9 +426,14 @@ def _apply_route_members(resources, route, body):
     if _flag(body, "apiKeyRequired") is not None:
         route["apiKeyRequired"] = body["apiKeyRequired"]
     if "requestParameters" in body:
-        if not isinstance(body["requestParameters"], dict):
-            raise bad_request("requestParameters must be a map")
-        route["requestParameters"] = body["requestParameters"]
+        parameters = body["requestParameters"]
+        if not isinstance(parameters, dict) or not all(
+            ROUTE_PARAMETER.match(key) and isinstance(value, dict) for key, value in parameters.items()
+        ):
+            raise bad_request("requestParameters must map route.request.header|querystring.<name> to {required}")
+        route["requestParameters"] = parameters
+    if route.get("requestParameters") and route.get("routeKey") != "$connect":
+        raise bad_request("Route request parameters are supported only for the $connect route")
 
 
 @routes.post("/v2/apis/{apiId}/routes")

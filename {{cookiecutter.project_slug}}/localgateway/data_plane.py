@@ -29,7 +29,7 @@ from aiohttp import WSMsgType, web
 
 from . import frame_guard
 from .connections import Connection
-from .integration import ClientRequestData, EventContext, invoke
+from .integration import ClientRequestData, EventContext, invoke, missing_required_parameters
 from .route_selection import select_route_key
 from .runtime import GATEWAY
 from .state import aws_style_request_id
@@ -55,7 +55,9 @@ async def handle_client(request):
     return await _serve(request, gateway, served)
 
 
-def _event_context(request, connection_id, api_id, stage, route_key, event_type, connected_at_ms, message_id=""):
+def _event_context(
+    request, gateway, connection_id, api_id, stage, route_key, event_type, connected_at_ms, message_id=""
+):
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
     port = str(sockname[1]) if sockname else str(request.url.port or "")
     return EventContext(
@@ -71,6 +73,7 @@ def _event_context(request, connection_id, api_id, stage, route_key, event_type,
         forwarded_port=port,
         connected_at_ms=connected_at_ms,
         message_id=message_id,
+        stage_variables=gateway.state.stage_variables(api_id, stage),
     )
 
 
@@ -94,8 +97,14 @@ async def _serve(request, gateway, served):
     connect_route = snapshot.routes.get("$connect")
     subprotocols = ()
     if connect_route is not None and connect_route.integration is not None:
-        context = _event_context(request, connection_id, api_id, stage, "$connect", "CONNECT", connected_at_ms)
-        result = await invoke(gateway.http, connect_route.integration, context, client=client)
+        missing = missing_required_parameters(connect_route.request_parameters, client)
+        if missing:
+            logger.info("Refused a connection to /%s: required %s missing", stage, ", ".join(missing))
+            return web.json_response({"message": "Bad Request"}, status=400)
+        context = _event_context(request, gateway, connection_id, api_id, stage, "$connect", "CONNECT", connected_at_ms)
+        result = await invoke(
+            gateway.http, connect_route.integration, context, client=client, declared=connect_route.request_parameters
+        )
         if not result.ok:
             return _refusal(stage, connection_id, result)
         chosen = (result.headers or {}).get("Sec-WebSocket-Protocol")
@@ -220,6 +229,7 @@ async def _deliver_message(request, gateway, connection, text, connected_at_ms):
         route = routes.get("$default")
     context = _event_context(
         request,
+        gateway,
         connection.connection_id,
         connection.api_id,
         connection.stage,
@@ -279,6 +289,7 @@ async def _deliver_disconnect(request, gateway, connection, connected_at_ms):
         return
     context = _event_context(
         request,
+        gateway,
         connection.connection_id,
         connection.api_id,
         connection.stage,

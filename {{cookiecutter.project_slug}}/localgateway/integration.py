@@ -3,31 +3,27 @@
 Every event (``$connect``, each message, ``$disconnect``) becomes one
 ``POST <integrationUri>`` with the headers AWS adds (``User-Agent:
 AmazonAPIGateway_<apiId>``, ``X-Amzn-Apigateway-Api-Id``, ``X-Amzn-Trace-Id``,
-``X-Forwarded-For/-Port/-Proto``) plus whatever the integration's
-``requestParameters`` map defines, e.g. ``integration.request.header.connectionId =
-context.connectionId``. ``$connect`` also carries the client's handshake headers and
-query string. See ``shared`` notes "aws-facts" §1 for the sources.
+``X-Forwarded-For/-Port/-Proto``) plus exactly what the integration's
+``requestParameters`` map defines: static values (``'value'``), stage variables
+(``stageVariables.name``, read at each event: stage settings need no deployment),
+``context.*`` variables, the message body (``route.request.body.*``) and, on
+``$connect``, the client's headers and query values (``route.request.header.*``,
+``route.request.querystring.*``) that the route declares in its own
+``requestParameters``. Nothing else of the client's request reaches the integration:
+AWS documents no pass-through, so a missing mapping fails here as it would there.
+See ``shared`` notes "aws-facts" §1 for the sources.
 """
 
 import json
 import logging
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import aiohttp
 
 logger = logging.getLogger(__name__)
-
-# Client handshake headers that reach the $connect integration, as AWS forwards them.
-FORWARDED_CONNECT_HEADERS = (
-    "Sec-WebSocket-Key",
-    "Sec-WebSocket-Version",
-    "Sec-WebSocket-Extensions",
-    "Cookie",
-    "Origin",
-)
 
 
 @dataclass(frozen=True)
@@ -46,6 +42,7 @@ class EventContext:
     forwarded_port: str
     connected_at_ms: int
     message_id: str = ""
+    stage_variables: dict = field(default_factory=dict)
 
     def variables(self):
         now = time.time()
@@ -95,17 +92,20 @@ def trace_id():
     return f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"
 
 
-def _mapped_value(source, context_variables, client, message_body):
-    """The value of one requestParameters source, or None when it is unavailable."""
+def _mapped_value(source, context, variables, client, message_body, declared):
+    """The value of one requestParameters source, or None when it is unavailable.
+
+    ``declared`` holds the route request parameters the route declares: a client value
+    that the route does not declare is never read.
+    """
     if len(source) >= 2 and source.startswith("'") and source.endswith("'"):
         return source[1:-1]
     if source.startswith("context."):
-        return context_variables.get(source[len("context.") :])
-    if client is not None and source.startswith("route.request.header."):
-        wanted = source[len("route.request.header.") :].lower()
-        return next((v for k, v in client.headers.items() if k.lower() == wanted), None)
-    if client is not None and source.startswith("route.request.querystring."):
-        return client.query.get(source[len("route.request.querystring.") :])
+        return variables.get(source[len("context.") :])
+    if source.startswith("stageVariables."):
+        return context.stage_variables.get(source[len("stageVariables.") :])
+    if source.startswith("route.request.header.") or source.startswith("route.request.querystring."):
+        return _client_value(source, client, declared)
     if source.startswith("route.request.body.") and message_body is not None:
         try:
             value = json.loads(message_body)
@@ -119,8 +119,38 @@ def _mapped_value(source, context_variables, client, message_body):
     return None
 
 
-def build_request(integration, context, *, body, client=None, forwarded_proto="http"):
-    """URL and headers of the integration request for one event."""
+def _client_value(source, client, declared):
+    """A header (case-insensitive) or query value of the client's handshake, when the
+    route declares it; None otherwise."""
+    if client is None or _declared_key(source, declared) is None:
+        return None
+    if source.startswith("route.request.header."):
+        wanted = source[len("route.request.header.") :].lower()
+        return next((v for k, v in client.headers.items() if k.lower() == wanted), None)
+    return client.query.get(source[len("route.request.querystring.") :])
+
+
+def _declared_key(source, declared):
+    """The key of ``declared`` that declares ``source`` (header names in any case)."""
+    if source in declared:
+        return source
+    if source.startswith("route.request.header."):
+        return next((key for key in declared if key.lower() == source.lower()), None)
+    return None
+
+
+def missing_required_parameters(declared, client):
+    """The route request parameters declared ``required`` that the client did not send."""
+    missing = []
+    for key, constraint in declared.items():
+        if (constraint or {}).get("required") and _client_value(key, client, declared) is None:
+            missing.append(key)
+    return missing
+
+
+def build_request(integration, context, *, body, client=None, declared=None, forwarded_proto="http"):
+    """URL and headers of the integration request for one event: the headers AWS adds,
+    then exactly what the integration maps."""
     headers = {
         "User-Agent": f"AmazonAPIGateway_{context.api_id}",
         "X-Amzn-Apigateway-Api-Id": context.api_id,
@@ -130,15 +160,10 @@ def build_request(integration, context, *, body, client=None, forwarded_proto="h
         "X-Forwarded-Proto": forwarded_proto,
     }
     query = {}
-    if client is not None:
-        for name in FORWARDED_CONNECT_HEADERS:
-            value = next((v for k, v in client.headers.items() if k.lower() == name.lower()), None)
-            if value is not None:
-                headers[name] = value
     variables = context.variables()
     message_body = body.decode("utf-8", "replace") if body else None
     for target, source in integration.request_parameters.items():
-        value = _mapped_value(source, variables, client, message_body)
+        value = _mapped_value(source, context, variables, client, message_body, declared or {})
         if value is None:
             continue
         if target.startswith("integration.request.header."):
@@ -146,19 +171,19 @@ def build_request(integration, context, *, body, client=None, forwarded_proto="h
         elif target.startswith("integration.request.querystring."):
             query[target[len("integration.request.querystring.") :]] = value
     url = integration.uri
-    extra_query = "&".join(part for part in ((client.query_string if client else ""), urlencode(query)) if part)
-    if extra_query:
+    if query:
         parts = urlsplit(url)
-        joined = f"{parts.query}&{extra_query}" if parts.query else extra_query
+        joined = f"{parts.query}&{urlencode(query)}" if parts.query else urlencode(query)
         url = urlunsplit((parts.scheme, parts.netloc, parts.path, joined, parts.fragment))
     return url, headers
 
 
-async def invoke(session, integration, context, *, body=b"", client=None):
-    """Call ``integration`` for one event; never raises for network trouble."""
+async def invoke(session, integration, context, *, body=b"", client=None, declared=None):
+    """Call ``integration`` for one event; never raises for network trouble.
+    ``declared``: the route request parameters of the route (``$connect``'s)."""
     if integration.integration_type == "MOCK":
         return IntegrationResult(status=200)
-    url, headers = build_request(integration, context, body=body, client=client)
+    url, headers = build_request(integration, context, body=body, client=client, declared=declared)
     timeout = aiohttp.ClientTimeout(total=integration.timeout_ms / 1000)
     try:
         async with session.request(

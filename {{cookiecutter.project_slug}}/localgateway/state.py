@@ -78,6 +78,9 @@ class DeployedRoute:
     # A two-way route sends the integration's answer back to the client.
     two_way: bool
     integration: DeployedIntegration | None
+    # The route request parameters it declares ({"route.request.header.Cookie":
+    # {"required": False}, ...}): only those may be mapped into the integration request.
+    request_parameters: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ class Snapshot:
                 key: {
                     "twoWay": route.two_way,
                     "integration": route.integration.__dict__ if route.integration else None,
+                    "requestParameters": route.request_parameters,
                 }
                 for key, route in self.routes.items()
             },
@@ -110,6 +114,7 @@ class Snapshot:
                 route_key=key,
                 two_way=bool(route.get("twoWay")),
                 integration=DeployedIntegration(**integration) if integration else None,
+                request_parameters=route.get("requestParameters") or {},
             )
         return cls(api_id=data["apiId"], route_selection_expression=data["routeSelectionExpression"], routes=routes)
 
@@ -165,6 +170,13 @@ class GatewayState:
         if stage is None or not stage.get("deploymentId"):
             return None
         return resources.snapshots.get(stage["deploymentId"])
+
+    def stage_variables(self, api_id, stage_name):
+        """The stage's variables as they are now: stage settings, unlike routes, take
+        effect without a deployment."""
+        resources = self.apis.get(api_id)
+        stage = resources.stages.get(stage_name) if resources else None
+        return dict((stage or {}).get("stageVariables") or {})
 
     def live_api_for_stage(self, stage_name):
         """The deployed snapshot serving ``/<stage_name>``.
@@ -226,6 +238,7 @@ class GatewayState:
                 route_key=route["routeKey"],
                 two_way=bool(route.get("routeResponseSelectionExpression")),
                 integration=integration,
+                request_parameters=dict(route.get("requestParameters") or {}),
             )
         return Snapshot(
             api_id=resources.api["apiId"],

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "{{ cookiecutter.project_slug }}.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "{{ cookiecutter.project_slug }}.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -104,6 +105,21 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Pages load everything from the site itself and open sockets to the site and the
+# WebSocket domain only. WEBSOCKET_CSP_CONNECT_SRC adds sources (the API's own
+# wss://<id>.execute-api... URL, before the custom domain exists).
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "connect-src": ["'self'", f"wss://{WEBSOCKET_HOST}", *env.list("WEBSOCKET_CSP_CONNECT_SRC", default=[])],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+
 # The WebSocket token endpoint reads the CSRF cookie from JavaScript.
 CSRF_COOKIE_HTTPONLY = False
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -122,11 +138,25 @@ AWS_ACCOUNT_ID = env("AWS_ACCOUNT_ID", default="{{ cookiecutter.aws_account_id }
 AWS_ENDPOINT_URL_APIGATEWAYV2 = env("AWS_ENDPOINT_URL_APIGATEWAYV2", default=None)
 AWS_ENDPOINT_URL_ROUTE53 = env("AWS_ENDPOINT_URL_ROUTE53", default=None)
 
+# The secret API Gateway sends with every call (provisioning puts it in a stage
+# variable mapped into a header). From the environment only, never a tracked file;
+# during a rotation the previous one is accepted too (manage.py rotategatewaysecret).
+WEBSOCKET_GATEWAY_SECRET = env("WEBSOCKET_GATEWAY_SECRET", default="")
+WEBSOCKET_GATEWAY_SECRET_PREVIOUS = env("WEBSOCKET_GATEWAY_SECRET_PREVIOUS", default="")
+
 # Defaults for every WebSocketView; a view's class attribute wins over these.
 WEBSOCKETS = {
+    # Proxies of yours that append to X-Forwarded-For after API Gateway (an ALB: 1).
+    "FORWARDED_FOR_PROXIES": env.int("WEBSOCKET_FORWARDED_FOR_PROXIES", default=0),
     "TOKEN_EXPIRY_SECONDS": env.int("WEBSOCKET_TOKEN_EXPIRY_SECONDS", default=60),
     "RATE_LIMIT_MAX_ATTEMPTS": env.int("WEBSOCKET_RATE_LIMIT_MAX_ATTEMPTS", default=20),
     "RATE_LIMIT_WINDOW_MINUTES": env.int("WEBSOCKET_RATE_LIMIT_WINDOW_MINUTES", default=5),
+    "MESSAGE_RATE_LIMIT_MAX_MESSAGES": env.int("WEBSOCKET_MESSAGE_RATE_LIMIT_MAX_MESSAGES", default=60),
+    "MESSAGE_RATE_LIMIT_USER_MAX_MESSAGES": env.int("WEBSOCKET_MESSAGE_RATE_LIMIT_USER_MAX_MESSAGES", default=180),
+    "MESSAGE_RATE_LIMIT_WINDOW_SECONDS": env.int("WEBSOCKET_MESSAGE_RATE_LIMIT_WINDOW_SECONDS", default=10),
+    # The stage's throttling, set by provisioning (None: API Gateway's account limits).
+    "STAGE_THROTTLING_RATE_LIMIT": env.float("WEBSOCKET_STAGE_THROTTLING_RATE_LIMIT", default=None),
+    "STAGE_THROTTLING_BURST_LIMIT": env.int("WEBSOCKET_STAGE_THROTTLING_BURST_LIMIT", default=None),
 }
 
 LOGGING = {

@@ -15,6 +15,13 @@ INSTALLED_APPS = ["whitenoise.runserver_nostatic", *INSTALLED_APPS, "localdev"] 
 # calls Django back on DJANGO_PORT.
 DJANGO_PORT = env.int("DJANGO_PORT", default=8000)
 LOCAL_GATEWAY_PORT = env.int("LOCAL_GATEWAY_PORT", default=8001)
+# The pages' origins: what the WebSocket app's Origin check compares (scheme, host, port).
+CSRF_TRUSTED_ORIGINS = [f"http://{host}:{DJANGO_PORT}" for host in ("127.0.0.1", "localhost", "[::1]")]
+# Pages open their sockets to the local gateway.
+SECURE_CSP = {
+    **SECURE_CSP,  # noqa: F405
+    "connect-src": ["'self'", *(f"ws://{host}:{LOCAL_GATEWAY_PORT}" for host in ("127.0.0.1", "localhost"))],
+}
 AWS_ENDPOINT_URL_APIGATEWAYV2 = f"http://127.0.0.1:{LOCAL_GATEWAY_PORT}"
 # createCustomDomain's Route 53 alias record goes to the gateway's small Route 53 too.
 AWS_ENDPOINT_URL_ROUTE53 = f"http://127.0.0.1:{LOCAL_GATEWAY_PORT}"
@@ -31,3 +38,19 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# runserver's request log leaves out the query string of the WebSocket callbacks
+# (the connection token travels there).
+LOGGING = {
+    **LOGGING,  # noqa: F405
+    "filters": {"hide_callback_query_strings": {"()": "localdev.logs.HideCallbackQueryStrings"}},
+    "loggers": {
+        **LOGGING["loggers"],  # noqa: F405
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "filters": ["hide_callback_query_strings"],
+            "propagate": False,
+        },
+    },
+}

@@ -8,7 +8,7 @@ refuses to release when it is not.
 """
 
 from .base import *  # noqa: F403
-from .base import DOMAIN_NAME, SITE_HOST, WEBSOCKET_HOST, env
+from .base import DOMAIN_NAME, SITE_HOST, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 # Overridable like everything else, but the release script's `check --deploy`
@@ -16,20 +16,23 @@ SECRET_KEY = env("DJANGO_SECRET_KEY")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # API Gateway calls Django on the site host too, so one host is enough by default.
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[SITE_HOST])
-CSRF_TRUSTED_ORIGINS = env.list(
-    "DJANGO_CSRF_TRUSTED_ORIGINS",
-    default=[f"https://{SITE_HOST}", f"https://{WEBSOCKET_HOST}"],
-)
+# Also the origins whose pages may open a socket (the WebSocket app's Origin check).
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[f"https://{SITE_HOST}"])
 
-# The session and CSRF cookies are shared by www.<domain> and ws.<domain>, so the
-# $connect request that API Gateway forwards carries the browser's session.
-COOKIE_DOMAIN = env("DJANGO_COOKIE_DOMAIN", default=f".{DOMAIN_NAME}")
-SESSION_COOKIE_DOMAIN = COOKIE_DOMAIN
-CSRF_COOKIE_DOMAIN = COOKIE_DOMAIN
+# The session and CSRF cookies stay on the site's own host (www.<domain>): the
+# WebSocket domain never needs them. The socket's handshake to ws.<domain> carries
+# only the binding cookie, set by the token endpoint on the apex, which ties a
+# connection token to the browser that asked for it.
 SESSION_COOKIE_SAMESITE = env("DJANGO_SESSION_COOKIE_SAMESITE", default="Lax")
 CSRF_COOKIE_SAMESITE = env("DJANGO_CSRF_COOKIE_SAMESITE", default="Lax")
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=True)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=True)
+WEBSOCKETS = {
+    **WEBSOCKETS,  # noqa: F405
+    "BINDING_COOKIE_DOMAIN": env("WEBSOCKET_BINDING_COOKIE_DOMAIN", default=f".{DOMAIN_NAME}"),
+}
+# Required: without it Django refuses to start (and every callback would be refused).
+WEBSOCKET_GATEWAY_SECRET = env("WEBSOCKET_GATEWAY_SECRET")
 
 # TLS ends at the proxy, which tells Django the original scheme with this header.
 # The proxy must overwrite any X-Forwarded-Proto a client sent (deploy/ does).

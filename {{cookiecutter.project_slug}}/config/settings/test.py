@@ -16,11 +16,16 @@ STORAGES = {
 }
 # Tests never reach AWS: a test that wants the automatic sync turns it back on.
 WEBSOCKETS = {**WEBSOCKETS, "AUTO_SYNC_API_GATEWAY": False}  # noqa: F405
+# The tests' own gateway secret (the test clients send it as API Gateway would).
+WEBSOCKET_GATEWAY_SECRET = "test-gateway-secret-not-for-production-0123456789"  # noqa: S105
+WEBSOCKET_GATEWAY_SECRET_PREVIOUS = ""
 # Region fixed and dummy credentials.
 AWS_GATEWAY_REGION_NAME = "{{ cookiecutter.aws_region }}"
 AWS_IAM_PROFILE = None
 AWS_ACCESS_KEY_ID = "test-key-id"
 AWS_SECRET_ACCESS_KEY = "test-secret-key"  # noqa: S105
+# Browser tests run the local gateway on a free port of 127.0.0.1.
+SECURE_CSP = {**SECURE_CSP, "connect-src": ["'self'", "ws://127.0.0.1:*"]}  # noqa: F405
 # Serve static files from the apps' folders, as in development: no collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True

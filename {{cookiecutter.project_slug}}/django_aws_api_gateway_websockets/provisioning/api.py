@@ -22,11 +22,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from ..conf import gateway_secret, ws_setting
 from .client import AwsService, ProvisioningError, ProvisioningReport, save_fields
+from .mappings import SECRET_STAGE_VARIABLE, integration_request_parameters, route_request_parameters
 
 INTEGRATION_TIMEOUT_MS = 29_000
-# API Gateway puts the connection id into this header of every integration request.
-CONNECTION_ID_MAPPING = {"integration.request.header.connectionId": "context.connectionId"}
 # Routes whose integration answer goes back to the client (two-way routes).
 TWO_WAY_EXPRESSION = "$default"
 DEPLOYMENT_MARK = "django_aws_api_gateway_websockets sync"
@@ -46,9 +46,12 @@ class DesiredRoute:
             "IntegrationType": "HTTP_PROXY",
             "IntegrationMethod": "POST",
             "IntegrationUri": self.integration_uri,
-            "RequestParameters": dict(CONNECTION_ID_MAPPING),
+            "RequestParameters": integration_request_parameters(self.route_key),
             "TimeoutInMillis": INTEGRATION_TIMEOUT_MS,
         }
+
+    def route_parameters(self):
+        return route_request_parameters(self.route_key)
 
 
 def desired_routes(api_gateway):
@@ -67,7 +70,7 @@ def fingerprint(api_gateway, routes):
     material = {
         "routeSelectionExpression": api_gateway.route_selection_expression,
         "routes": {
-            key: [route.integration_uri, route.two_way, INTEGRATION_TIMEOUT_MS, CONNECTION_ID_MAPPING]
+            key: [route.integration_parameters(), route.route_parameters(), route.two_way]
             for key, route in sorted(routes.items())
         },
     }
@@ -158,8 +161,25 @@ def _sync_api_settings(api_gateway, apigateway, api, report):
 
 
 def _integration_differs(integration, desired):
-    wanted = desired.integration_parameters()
-    return any(integration.get(member) != value for member, value in wanted.items())
+    """True when the integration lacks something the record wants. Request parameters
+    are compared as "all the wanted ones are there": whether UpdateIntegration
+    replaces the map or merges into it, a sync must not loop on an extra key."""
+    for member, value in desired.integration_parameters().items():
+        actual = integration.get(member)
+        if member == "RequestParameters":
+            if any((actual or {}).get(key) != source for key, source in value.items()):
+                return True
+        elif actual != value:
+            return True
+    return False
+
+
+def _route_parameters_differ(route, desired):
+    actual = route.get("RequestParameters") or {}
+    return any(
+        bool((actual.get(key) or {}).get("Required")) != constraint["Required"] or key not in actual
+        for key, constraint in desired.route_parameters().items()
+    )
 
 
 def _sync_routes(api_gateway, apigateway, wanted, report):
@@ -180,6 +200,8 @@ def _sync_routes(api_gateway, apigateway, wanted, report):
             params = {"RouteKey": key, "Target": f"integrations/{integration['IntegrationId']}"}
             if desired.two_way:
                 params["RouteResponseSelectionExpression"] = TWO_WAY_EXPRESSION
+            if desired.route_parameters():
+                params["RequestParameters"] = desired.route_parameters()
             route = apigateway.call("CreateRoute", ApiId=api_id, **params)
             existing_routes[key] = route
             report.add(f"created route {key} -> {desired.integration_uri}")
@@ -223,10 +245,14 @@ def _repair_route(apigateway, api_id, route, desired, integrations, all_targets,
         report.add(f"updated the integration of route {key} -> {desired.integration_uri}")
     if desired.two_way and route.get("RouteResponseSelectionExpression") != TWO_WAY_EXPRESSION:
         updates["RouteResponseSelectionExpression"] = TWO_WAY_EXPRESSION
+    if _route_parameters_differ(route, desired):
+        updates["RequestParameters"] = desired.route_parameters()
     if updates:
         route.update(apigateway.call("UpdateRoute", ApiId=api_id, RouteId=route["RouteId"], **updates))
         if "RouteResponseSelectionExpression" in updates:
             report.add(f"made route {key} two-way")
+        if "RequestParameters" in updates:
+            report.add(f"declared the request parameters of route {key}")
 
 
 def _ensure_route_response(apigateway, api_id, route, report):
@@ -236,17 +262,51 @@ def _ensure_route_response(apigateway, api_id, route, report):
         report.add(f"added the $default route response of {route['RouteKey']}")
 
 
+def desired_stage_settings():
+    """Stage members the record's settings want: the gateway secret as a stage
+    variable, and the default route throttling when the settings give one."""
+    secret = gateway_secret()
+    if not secret:
+        raise ProvisioningError(
+            "the WEBSOCKET_GATEWAY_SECRET setting is empty: API Gateway would have no secret to send "
+            "(set it in the environment)"
+        )
+    throttling = {}
+    if ws_setting("STAGE_THROTTLING_RATE_LIMIT") is not None:
+        throttling["ThrottlingRateLimit"] = float(ws_setting("STAGE_THROTTLING_RATE_LIMIT"))
+    if ws_setting("STAGE_THROTTLING_BURST_LIMIT") is not None:
+        throttling["ThrottlingBurstLimit"] = int(ws_setting("STAGE_THROTTLING_BURST_LIMIT"))
+    return {SECRET_STAGE_VARIABLE: secret}, throttling
+
+
 def _sync_stage(api_gateway, apigateway, report):
     api_id, name = api_gateway.api_id, api_gateway.stage_name
+    variables, throttling = desired_stage_settings()
     stages = {stage["StageName"]: stage for stage in apigateway.everything("GetStages", ApiId=api_id)}
     stage = stages.get(name)
     if stage is None:
-        params = {"ApiId": api_id, "StageName": name}
+        params = {"ApiId": api_id, "StageName": name, "StageVariables": variables}
         if api_gateway.stage_description:
             params["Description"] = api_gateway.stage_description
+        if throttling:
+            params["DefaultRouteSettings"] = throttling
         stage = apigateway.call("CreateStage", **params)
         report.add(f"created stage {name}")
-    elif stage.get("Description", "") != api_gateway.stage_description:
-        stage = apigateway.call("UpdateStage", ApiId=api_id, StageName=name, Description=api_gateway.stage_description)
-        report.add(f"updated the description of stage {name}")
+        return stage
+    updates = {}
+    if stage.get("Description", "") != api_gateway.stage_description:
+        updates["Description"] = api_gateway.stage_description
+    current_variables = stage.get("StageVariables") or {}
+    if any(current_variables.get(key) != value for key, value in variables.items()):
+        # The other variables stay: whether UpdateStage replaces or merges, the same result.
+        updates["StageVariables"] = {**current_variables, **variables}
+    current_route_settings = stage.get("DefaultRouteSettings") or {}
+    if any(current_route_settings.get(key) != value for key, value in throttling.items()):
+        updates["DefaultRouteSettings"] = {**current_route_settings, **throttling}
+    if updates:
+        stage = apigateway.call("UpdateStage", ApiId=api_id, StageName=name, **updates)
+        # Never the secret itself in a report: it is printed and logged.
+        described = {"Description": "description", "StageVariables": "gateway secret"}
+        described["DefaultRouteSettings"] = "throttling"
+        report.add(f"updated the {', '.join(described[member] for member in updates)} of stage {name}")
     return stage

@@ -7,7 +7,7 @@ retried), ``signing`` (SigV4 for ``execute-api``) and ``capture`` (tests record 
 instead of posting them).
 """
 
-from .fanout import MAX_PAYLOAD_BYTES, PayloadTooLarge, encode_payload, send_to_sessions
+from .fanout import MAX_PAYLOAD_BYTES, PayloadTooLarge, close_sessions, encode_payload, send_to_sessions
 from .transport import SendReport
 
-__all__ = ["MAX_PAYLOAD_BYTES", "PayloadTooLarge", "SendReport", "encode_payload", "send_to_sessions"]
+__all__ = ["MAX_PAYLOAD_BYTES", "PayloadTooLarge", "SendReport", "close_sessions", "encode_payload", "send_to_sessions"]

@@ -1,4 +1,4 @@
-"""One payload to many sessions: unicast, multicast, broadcast.
+"""One payload to many sessions (unicast, multicast, broadcast), and closing them.
 
 A send:
 
@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from .. import aws
 from ..conf import ws_setting
+from ..request_checks import short_hash
 from . import capture
 from .signing import RequestSigner
 from .transport import SendOptions, SendReport, post_to_connections
@@ -67,7 +68,37 @@ def send_to_sessions(sessions, payload):
     if capture.active():
         capture.record(targets, data)
         return SendReport(delivered=[target.connection_id for target in targets])
+    report = _call_management_api(targets, "POST", data)
+    if report.gone:
+        _mark_gone(session_model, report.gone)
+    for connection_id, reason in report.failed.items():
+        logger.warning("Message to connection %s not delivered: %s", short_hash(connection_id), reason)
+    return report
 
+
+def close_sessions(sessions):
+    """Close the connection of every connected session in ``sessions`` at API Gateway
+    (DeleteConnection), then mark them all disconnected in one UPDATE, closed there or
+    not: whoever asked for the close (a logout, a lost permission) must not keep
+    receiving. Returns a ``SendReport`` (``delivered``: closed now; ``gone``: closed
+    already)."""
+    session_model, targets = _targets(sessions)
+    if not targets:
+        return SendReport()
+    if capture.active():
+        capture.record_close(targets)
+        report = SendReport(delivered=[target.connection_id for target in targets])
+    else:
+        report = _call_management_api(targets, "DELETE", b"")
+    closed = session_model.objects.filter(connection_id__in=[target.connection_id for target in targets])
+    closed.update(connected=False, updated_on=timezone.now())
+    for connection_id, reason in report.failed.items():
+        logger.warning("Connection %s could not be closed at API Gateway: %s", short_hash(connection_id), reason)
+    return report
+
+
+def _call_management_api(targets, method, data):
+    """``method`` on each target's ``@connections/<id>``, grouped by endpoint."""
     report = SendReport()
     by_endpoint = defaultdict(list)
     for target in targets:
@@ -84,12 +115,7 @@ def send_to_sessions(sessions, payload):
             throttle_base_delay=float(ws_setting("SEND_THROTTLE_BASE_DELAY_SECONDS")),
         )
         for endpoint, connection_ids in by_endpoint.items():
-            post_to_connections(endpoint, connection_ids, data, signer, options, report)
-
-    if report.gone:
-        _mark_gone(session_model, report.gone)
-    for connection_id, reason in report.failed.items():
-        logger.warning("Message to connection %s not delivered: %s", connection_id, reason)
+            post_to_connections(endpoint, connection_ids, data, signer, options, report, method=method)
     return report
 
 

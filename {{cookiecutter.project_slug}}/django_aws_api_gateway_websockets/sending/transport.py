@@ -106,12 +106,13 @@ def _shutdown():
         _loop_thread.close()
 
 
-def post_to_connections(endpoint, connection_ids, data, signer, options, report=None):
-    """POST ``data`` to each connection id at ``endpoint``; returns ``report`` (a new
-    :class:`SendReport` by default) with the outcome of each added."""
+def post_to_connections(endpoint, connection_ids, data, signer, options, report=None, method="POST"):
+    """POST ``data`` to each connection id at ``endpoint`` (or, with ``method="DELETE"``
+    and no data, close each connection); returns ``report`` (a new :class:`SendReport`
+    by default) with the outcome of each added."""
     report = SendReport() if report is None else report
     worker = _get_loop_thread()
-    return worker.run(_post_all(worker, endpoint, connection_ids, data, signer, options, report))
+    return worker.run(_post_all(worker, endpoint, connection_ids, data, signer, options, report, method))
 
 
 # ----------------------------------------------------------------- HTTP/1.1 client
@@ -320,7 +321,7 @@ class _Endpoint:
         return self.path + encoded_id, self.canonical_path + quote(encoded_id, safe="~")
 
 
-async def _post_all(worker, endpoint, connection_ids, data, signer, options, report):
+async def _post_all(worker, endpoint, connection_ids, data, signer, options, report, method):
     target = _Endpoint(endpoint)
     pool = worker.pool(target.origin)
     payload_hash = payload_sha256(data)
@@ -333,7 +334,7 @@ async def _post_all(worker, endpoint, connection_ids, data, signer, options, rep
         for connection_id in pending:
             path, canonical_uri = target.path_and_canonical_uri(connection_id)
             outcome = await _post_with_retries(
-                pool, target.host, path, canonical_uri, body_part, signer, payload_hash, options
+                pool, method, target.host, path, canonical_uri, body_part, signer, payload_hash, options
             )
             if outcome is None:
                 report.delivered.append(connection_id)
@@ -347,13 +348,13 @@ async def _post_all(worker, endpoint, connection_ids, data, signer, options, rep
     return report
 
 
-async def _post_with_retries(pool, host, path, canonical_uri, body_part, signer, payload_hash, options):
+async def _post_with_retries(pool, method, host, path, canonical_uri, body_part, signer, payload_hash, options):
     """None when delivered, "gone" for GoneException, else a short failure reason."""
     attempt = 0
     while True:
-        headers = signer.headers_for("POST", host, canonical_uri, "", payload_hash)
+        headers = signer.headers_for(method, host, canonical_uri, "", payload_hash)
         head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-        raw = f"POST {path} HTTP/1.1\r\nHost: {host}\r\n{head}".encode() + body_part
+        raw = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n{head}".encode() + body_part
         try:
             # One deadline for the whole attempt: opening a connection (TCP, then TLS)
             # can hang as long as waiting for the answer.

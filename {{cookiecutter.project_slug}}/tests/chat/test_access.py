@@ -7,12 +7,8 @@ from django_aws_api_gateway_websockets import channel_access
 from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSocketSession
 from django_aws_api_gateway_websockets.testing import WebSocketTestClient
 
-from {{ cookiecutter.project_slug }}.chat.access import (
-    may_join_room_channel,
-    room_channel_name,
-    room_slug_from_channel,
-)
-from {{ cookiecutter.project_slug }}.chat.models import Room
+from {{ cookiecutter.project_slug }}.chat.access import may_join_room_channel
+from {{ cookiecutter.project_slug }}.chat.models import Room, room_channel_name, room_slug_from_channel
 
 pytestmark = pytest.mark.django_db
 

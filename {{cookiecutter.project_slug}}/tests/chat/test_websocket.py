@@ -3,6 +3,7 @@
 import pytest
 from django.urls import resolve, reverse
 
+from django_aws_api_gateway_websockets.models import WebSocketSession
 from django_aws_api_gateway_websockets.testing import capture_messages
 
 from {{ cookiecutter.project_slug }}.chat.models import MAX_MESSAGE_LENGTH, Message, Room
@@ -95,18 +96,50 @@ def test_html_is_stored_and_sent_as_plain_text(lobby, alice, socket_for):
     assert sent[0].payload["message"]["text"] == text
 
 
-def test_a_member_removed_after_connecting_can_no_longer_post_or_read(vault, make_user, socket_for):
-    member = make_user("member")
-    vault.members.add(member)
-    ws = socket_for(member, "chat-vault")
-    vault.members.remove(member)
+def test_a_member_removed_after_connecting_is_disconnected_and_can_no_longer_post_or_read(vault, make_user, socket_for):
+    member, other = make_user("member"), make_user("other")
+    vault.members.add(member, other)
+    ws, others_ws = socket_for(member, "chat-vault"), socket_for(other, "chat-vault")
+    with capture_messages() as closed:
+        vault.members.remove(member)
+    # The removed member's connection is closed at API Gateway, the other member's stays.
+    assert [(m.connection_id, m.closed) for m in closed] == [(ws.connection_id, True)]
     with capture_messages() as sent:
         posted = chat(ws, "send_message", text="still here?")
         history = chat(ws, "fetch_history")
-    assert (posted.status_code, history.status_code) == (403, 403)
-    assert posted.json() == {"type": "chat.error", "error": "not in a room you may use"}
-    assert not Message.objects.exists()
-    assert sent == []
+        chat(others_ws, "send_message", text="the member is gone")
+    assert (posted.status_code, history.status_code) == (410, 410)
+    assert [message.connection_id for message in sent] == [others_ws.connection_id]
+    assert list(Message.objects.values_list("text", flat=True)) == ["the member is gone"]
+
+
+def test_a_message_reaches_only_those_the_room_is_still_open_to(vault, make_user, socket_for):
+    member, outsider = make_user("member"), make_user("outsider")
+    vault.members.add(member)
+    member_ws = socket_for(member, "chat-vault")
+    # A session on the vault's channel whose user the vault never let in (opened before
+    # a rule changed, or by hand): the multicast checks the room's rule again.
+    stray = WebSocketSession.objects.create(
+        connection_id="strayAAAAAAAAAA=", channel_name="chat-vault", user=outsider, api_gateway=member_ws.api_gateway
+    )
+    with capture_messages() as sent:
+        assert chat(member_ws, "send_message", text="members only").status_code == 204
+    assert [message.connection_id for message in sent] == [member_ws.connection_id]
+    assert stray.connection_id not in {message.connection_id for message in sent}
+
+
+def test_making_a_room_private_or_deleting_it_closes_the_connections_it_no_longer_allows(lobby, make_user, socket_for):
+    member, outsider = make_user("member"), make_user("outsider")
+    lobby.members.add(member)
+    member_ws, outsider_ws = socket_for(member, "chat-lobby"), socket_for(outsider, "chat-lobby")
+    with capture_messages() as closed:
+        lobby.is_private = True
+        lobby.save()
+    assert [m.connection_id for m in closed] == [outsider_ws.connection_id]
+    with capture_messages() as closed:
+        lobby.delete()
+    assert [m.connection_id for m in closed] == [member_ws.connection_id]
+    assert not WebSocketSession.objects.filter(connected=True).exists()
 
 
 def test_a_socket_outside_any_room_cannot_post(lobby, alice, socket_for):
@@ -169,3 +202,15 @@ def test_a_message_for_no_handler_is_refused(lobby, alice, socket_for):
     assert unknown.status_code == 400
     internals = ws.message({"action": "chat", "handler": "_room"}, path=path)
     assert internals.status_code == 400
+
+
+def test_a_burst_of_500_messages_stores_at_most_the_configured_limit(lobby, alice, socket_for, settings):
+    """A flooding client: past WEBSOCKETS["MESSAGE_RATE_LIMIT_MAX_MESSAGES"] in the
+    window, messages are refused (429) before the handler, so nothing is stored or sent."""
+    limit = settings.WEBSOCKETS["MESSAGE_RATE_LIMIT_MAX_MESSAGES"]
+    ws = socket_for(alice, "chat-lobby")
+    with capture_messages() as sent:
+        statuses = [chat(ws, "send_message", text=f"flood {n}").status_code for n in range(500)]
+    assert statuses == [204] * limit + [429] * (500 - limit)
+    assert Message.objects.count() == limit
+    assert len(sent) == limit

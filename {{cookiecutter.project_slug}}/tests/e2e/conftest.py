@@ -150,6 +150,8 @@ def build_site(live_server, gateway, settings_fixture, new_context):
     """
     url = f"http://127.0.0.1:{urlsplit(live_server.url).port}"
     settings_fixture.AWS_ENDPOINT_URL_APIGATEWAYV2 = gateway.url
+    # The pages' origin, which the socket's Origin check compares.
+    settings_fixture.CSRF_TRUSTED_ORIGINS = [url]
     record, _ = configure_local_api(urlsplit(url).port)
     provision(record)
     record.refresh_from_db()

@@ -8,7 +8,7 @@ from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSoc
 
 from {{ cookiecutter.project_slug }}.chat.models import Message, Room
 
-from .conftest import screenshot
+from .conftest import screenshot, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -105,3 +105,23 @@ def test_a_room_refuses_a_user_without_access(site, make_user):
     expect(vault_page.locator("#messages .chat-message .text")).to_have_text(["secret plans"])
     say(page, "anyone here?")
     expect(page.locator("#messages .chat-message .text")).to_have_text(["anyone here?"])
+
+
+def test_a_member_removed_from_a_private_room_stops_receiving_without_reloading(site, make_user):
+    vault = Room.objects.create(slug="vault", name="Vault", is_private=True)
+    member, leaver = make_user("member"), make_user("leaver")
+    vault.members.add(member, leaver)
+    member_page, leaver_page = open_room(site, member, "vault"), open_room(site, leaver, "vault")
+    say(member_page, "before")
+    expect(leaver_page.locator("#messages .chat-message .text")).to_have_text(["before"])
+
+    vault.members.remove(leaver)
+    wait_until(
+        lambda: not WebSocketSession.objects.filter(user=leaver, connected=True).exists(),
+        "the removed member's connection was not closed",
+    )
+    expect(leaver_page.locator("#status")).not_to_have_attribute("data-state", "open")
+    say(member_page, "after the leaver left")
+    expect(member_page.locator("#messages .chat-message .text")).to_have_text(["before", "after the leaver left"])
+    leaver_page.wait_for_timeout(500)
+    expect(leaver_page.locator("#messages .chat-message .text")).to_have_text(["before"])

@@ -4,10 +4,12 @@ has open; reading it on one tab updates the others."""
 import pytest
 from playwright.sync_api import expect
 
+from django_aws_api_gateway_websockets.models import WebSocketSession
+
 from {{ cookiecutter.project_slug }}.notifications.models import Notification
 from {{ cookiecutter.project_slug }}.notifications.services import notify
 
-from .conftest import screenshot
+from .conftest import screenshot, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -77,3 +79,29 @@ def test_notification_text_is_shown_as_text_never_as_html(site, make_user):
     assert page.locator("#notification-list img, #notification-list script, #notification-list svg").count() == 0
     assert page.locator("#notification-list b, #toasts b").count() == 0
     assert page.evaluate("window.injected") is None
+
+
+def test_logging_out_in_another_tab_stops_this_tab_receiving(site, make_user):
+    """The user's notifications page is open; they log out in another tab of the same
+    browser. The page's socket is closed at once, and nothing sent to the user after
+    the logout reaches it (its client cannot get a new token either)."""
+    alice = make_user("alice")
+    browser = site.browser_for(alice)
+    page = open_notifications(site, alice, browser)
+    notify(alice, "Before logging out")
+    expect(page.locator("#notification-list .notification .title")).to_have_text(["Before logging out"])
+
+    other_tab = browser.new_page()
+    other_tab.goto("/")
+    other_tab.get_by_role("button", name="Log out").click()
+    expect(other_tab.locator(".site-header").get_by_role("link", name="Log in")).to_be_visible()
+
+    wait_until(
+        lambda: not WebSocketSession.objects.filter(user=alice, connected=True).exists(),
+        "the logged-out browser's connection was not closed",
+    )
+    _, report = notify(alice, "After logging out: a password reset code")
+    assert report.delivered == []
+    expect(page.locator("#status")).not_to_have_attribute("data-state", "open")
+    page.wait_for_timeout(500)
+    expect(page.locator("#notification-list .notification .title")).to_have_text(["Before logging out"])

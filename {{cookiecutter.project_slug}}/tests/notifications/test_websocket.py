@@ -81,11 +81,23 @@ def test_unknown_handlers_are_refused(user, socket_for):
     assert notifications(tab, "notify").status_code == 400
 
 
-def test_a_user_deactivated_since_connecting_is_refused_and_reads_nothing(user, socket_for):
+def test_a_user_deactivated_since_connecting_is_disconnected_and_reads_nothing(user, socket_for):
     Notification.objects.create(user=user, title="password reset code")
     tab = socket_for(user)
-    user.is_active = False
-    user.save()
+    with capture_messages() as closed:
+        user.is_active = False
+        user.save()
+    assert [(m.connection_id, m.closed) for m in closed] == [(tab.connection_id, True)]
+    response = notifications(tab, "summary")
+    assert response.status_code == 410
+    assert b"password reset code" not in response.content
+
+
+def test_a_session_whose_user_is_no_longer_active_is_refused_by_the_permission_hook(user, socket_for):
+    # Deactivated without the signal (a bulk update): the view's own check still holds.
+    Notification.objects.create(user=user, title="password reset code")
+    tab = socket_for(user)
+    type(user).objects.filter(pk=user.pk).update(is_active=False)
     response = notifications(tab, "summary")
     assert response.status_code == 403
     assert b"password reset code" not in response.content

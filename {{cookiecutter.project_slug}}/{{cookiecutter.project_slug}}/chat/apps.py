@@ -22,7 +22,9 @@ class ChatConfig(AppConfig):
     def ready(self):
         from django_aws_api_gateway_websockets.channel_access import register_channel_policy
 
-        from .access import ROOM_CHANNEL_PREFIX, may_join_room_channel
+        # Importing access connects its signals (connections close when access ends).
+        from .access import may_join_room_channel
+        from .models import ROOM_CHANNEL_PREFIX
 
         # The room is checked when the socket opens ($connect), whatever the page did.
         register_channel_policy(may_join_room_channel, prefix=ROOM_CHANNEL_PREFIX)

@@ -5,9 +5,23 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from .access import room_channel_name
+from django_aws_api_gateway_websockets.models import WebSocketSession
 
 MAX_MESSAGE_LENGTH = 2000
+# A room's channel is chat-<room slug>.
+ROOM_CHANNEL_PREFIX = "chat-"
+
+
+def room_channel_name(room_slug):
+    """The channel whose sessions receive the room's messages."""
+    return f"{ROOM_CHANNEL_PREFIX}{room_slug}"
+
+
+def room_slug_from_channel(channel_name):
+    """The room slug a channel stands for, or None when it is not a room channel."""
+    if not channel_name or not channel_name.startswith(ROOM_CHANNEL_PREFIX):
+        return None
+    return channel_name[len(ROOM_CHANNEL_PREFIX) :] or None
 
 
 class RoomQuerySet(models.QuerySet):
@@ -50,6 +64,14 @@ class Room(models.Model):
         if not self.is_private or user.is_staff:
             return True
         return self.members.filter(pk=user.pk).exists()
+
+    def recipients(self):
+        """The room's open sessions whose users it is (still) open to: the rule of
+        :meth:`is_open_to`, checked again for every message sent, in the query."""
+        sessions = WebSocketSession.objects.filter(channel_name=self.channel_name, connected=True, user__is_active=True)
+        if self.is_private:
+            sessions = sessions.filter(Q(user__is_staff=True) | Q(user__chat_rooms=self))
+        return sessions
 
 
 class Message(models.Model):

@@ -11,7 +11,7 @@ import logging
 
 from django.http import JsonResponse
 
-from django_aws_api_gateway_websockets.models import WebSocketSession
+from django_aws_api_gateway_websockets.request_checks import short_hash
 from django_aws_api_gateway_websockets.views import WebSocketView
 
 from .access import room_for_channel
@@ -40,9 +40,8 @@ class ChatWebSocketView(WebSocketView):
         if len(text) > MAX_MESSAGE_LENGTH:
             return self._refuse(400, f"a message has at most {MAX_MESSAGE_LENGTH} characters")
         message = Message.objects.create(room=room, author=request.user, text=text)
-        WebSocketSession.objects.filter(channel_name=room.channel_name).send_message(
-            {"type": "chat.message", "message": message.as_payload()}
-        )
+        # Only to those the room is still open to, whoever is on its channel.
+        room.recipients().send_message({"type": "chat.message", "message": message.as_payload()})
         return None
 
     def fetch_history(self, request, *args, **kwargs):
@@ -80,7 +79,7 @@ class ChatWebSocketView(WebSocketView):
     def _refuse(self, status, reason):
         logger.warning(
             "Refused chat message from connection %s (user %s, channel %r): %s",
-            self.connection_id,
+            short_hash(self.connection_id),
             self.websocket_session.user_id,
             self.websocket_session.channel_name,
             reason,

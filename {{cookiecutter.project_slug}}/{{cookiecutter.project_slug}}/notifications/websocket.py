@@ -5,6 +5,7 @@ import logging
 from django.http import JsonResponse
 from django.utils import timezone
 
+from django_aws_api_gateway_websockets.request_checks import short_hash
 from django_aws_api_gateway_websockets.views import WebSocketView
 
 from .access import may_use_notifications
@@ -73,7 +74,7 @@ class NotificationsWebSocketView(WebSocketView):
     def _refuse(self, status, reason):
         logger.warning(
             "Refused notifications message from connection %s (user %s): %s",
-            self.connection_id,
+            short_hash(self.connection_id),
             self.websocket_session.user_id,
             reason,
         )
