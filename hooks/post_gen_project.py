@@ -88,13 +88,20 @@ def render_iam_policies():
     )
 
 
+# Variables of .env.example that .env gets a fresh random value for.
+FRESH_SECRETS = {
+    "DJANGO_SECRET_KEY": lambda: secrets.token_urlsafe(50),
+    # Letters, digits, '-' and '_': what an API Gateway stage variable may hold.
+    "WEBSOCKET_GATEWAY_SECRET": lambda: secrets.token_urlsafe(48),
+}
+
+
 def write_env_file():
     example = (PROJECT / ".env.example").read_text()
-    secret = secrets.token_urlsafe(50)
-    lines = [
-        f"DJANGO_SECRET_KEY={secret}" if line.startswith("DJANGO_SECRET_KEY=") else line
-        for line in example.splitlines()
-    ]
+    lines = []
+    for line in example.splitlines():
+        name = line.split("=", 1)[0]
+        lines.append(f"{name}={FRESH_SECRETS[name]()}" if "=" in line and name in FRESH_SECRETS else line)
     env_file = PROJECT / ".env"
     env_file.write_text("\n".join(lines) + "\n")
     env_file.chmod(0o600)

@@ -134,9 +134,13 @@ def vendored_suites(generated_projects):
             tests = project / "tests"
             shutil.copytree(SUITES_DIR, tests, dirs_exist_ok=True)
             # The suites' own test files, where the copy put them (not the bake's own tests).
-            suite_files = sorted(str(Path("tests") / path.relative_to(SUITES_DIR)) for path in SUITES_DIR.rglob("test_*.py"))
+            suite_files = sorted(
+                str(Path("tests") / path.relative_to(SUITES_DIR)) for path in SUITES_DIR.rglob("test_*.py")
+            )
             python = str(project / ".venv" / "bin" / "python")
-            pytest_run = run([python, "-m", "pytest", "-p", "no:cacheprovider", *suite_files], project, env, timeout=1500)
+            pytest_run = run(
+                [python, "-m", "pytest", "-p", "no:cacheprovider", *suite_files], project, env, timeout=1500
+            )
             node_run = run(["node", "--test", "tests/js/"], project, env)
             lint = run([str(project / ".venv" / "bin" / "ruff"), "check", "tests"], project, env)
             runs[name] = (project, env, pytest_run, node_run, lint)
