@@ -9,9 +9,12 @@ re-created after a fork) carries every send; Django code calls
   connections stay open between sends; a pooled connection that received bytes while
   idle (a late or extra answer) is closed instead of being handed to the next post;
 * ``trust_env=True``: ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` are honoured
-  (``CONNECT`` tunnels for https), as urllib reads them. aiohttp then also reads
-  ``~/.netrc`` (or ``$NETRC``) for each request: a netrc entry for the management
-  host would clash with the SigV4 ``Authorization`` header and fail the post;
+  (``CONNECT`` tunnels for https), as urllib reads them. aiohttp (3.14) then looks up
+  the proxy and reads ``~/.netrc`` (or ``$NETRC``) for every request, each in a worker
+  thread; a netrc entry for the management host would clash with the SigV4
+  ``Authorization`` header and fail the post. ``TRUST_ENV = False`` instead reads the
+  same variables once per send with urllib and hands the proxy to each request
+  (measured as a variant in ``bench/sender_tls.py``);
 * a ``DummyCookieJar`` (no cookies kept) and no automatic decompression;
 * the CA bundle botocore would use (``AWS_CA_BUNDLE`` wins, as in boto3).
 
@@ -26,12 +29,14 @@ exact path and ``Host`` that aiohttp sends.
 
 import asyncio
 import atexit
+import base64
 import hashlib
 import logging
 import os
 import random
 import ssl
 import threading
+import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
@@ -88,6 +93,11 @@ def post_to_connections(endpoint, connection_ids, data, signer, options, report=
 
 # An idle keep-alive connection older than this is closed rather than reused.
 IDLE_SECONDS = 30
+
+# True: aiohttp's trust_env finds the proxy for each request. False: the proxy
+# variables are read once per send (urllib's getproxies and proxy_bypass, as aiohttp
+# itself reads them) and passed to each request; ~/.netrc is not read.
+TRUST_ENV = True
 
 
 class _ByteCount:
@@ -163,7 +173,7 @@ class _LoopThread:
         """The session for sends with this bound, made on first use; a change of
         ``AWS_CA_BUNDLE`` gets a session of its own."""
         cafile = os.environ.get("AWS_CA_BUNDLE") or get_cert_path(True)
-        key = (concurrency, cafile)
+        key = (concurrency, cafile, TRUST_ENV)
         session = self.sessions.get(key)
         if session is None or session.closed:
             connector = _CheckedConnector(
@@ -174,7 +184,7 @@ class _LoopThread:
             )
             session = self.sessions[key] = aiohttp.ClientSession(
                 connector=connector,
-                trust_env=True,
+                trust_env=TRUST_ENV,
                 cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=False,
                 # PostToConnection carries raw bytes, as botocore sends them: no Content-Type.
@@ -216,6 +226,18 @@ def _shutdown():
 # ------------------------------------------------------------------ the batch
 
 
+def _proxy_for(scheme, hostname):
+    """(proxy URL, proxy headers) for one send, from the environment, or (None, None)."""
+    proxy = urllib.request.getproxies().get(scheme)
+    if not proxy or urllib.request.proxy_bypass(hostname):
+        return None, None
+    url = URL(proxy if "://" in proxy else f"http://{proxy}")
+    if url.user is None:
+        return url, None
+    credentials = base64.b64encode(f"{url.user}:{url.password or ''}".encode()).decode()
+    return url.with_user(None), {"Proxy-Authorization": f"Basic {credentials}"}
+
+
 class _Endpoint:
     """The parts of one management endpoint's URLs that every post shares."""
 
@@ -223,6 +245,8 @@ class _Endpoint:
         parts = urlsplit(endpoint.rstrip("/"))
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) endpoint: {endpoint!r}")
+        self.scheme = parts.scheme
+        self.hostname = parts.hostname
         port = parts.port or (443 if parts.scheme == "https" else 80)
         default_port = port == (443 if parts.scheme == "https" else 80)
         bracketed = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
@@ -243,6 +267,7 @@ class _Endpoint:
 async def _post_all(worker, endpoint, connection_ids, data, signer, options, report):
     target = _Endpoint(endpoint)
     session = worker.session(max(1, options.concurrency))
+    proxy = (None, None) if TRUST_ENV else _proxy_for(target.scheme, target.hostname)
     payload_hash = hashlib.sha256(data).hexdigest()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + options.max_wait_seconds
@@ -255,7 +280,7 @@ async def _post_all(worker, endpoint, connection_ids, data, signer, options, rep
                 continue
             url, canonical_uri = target.url_and_canonical_uri(connection_id)
             outcome = await _post_with_retries(
-                session, target.host, url, canonical_uri, data, signer, payload_hash, options, deadline
+                session, target.host, url, canonical_uri, data, signer, payload_hash, options, deadline, proxy
             )
             if outcome is None:
                 report.delivered.append(connection_id)
@@ -269,7 +294,7 @@ async def _post_all(worker, endpoint, connection_ids, data, signer, options, rep
     return report
 
 
-async def _post_with_retries(session, host, url, canonical_uri, data, signer, payload_hash, options, deadline):
+async def _post_with_retries(session, host, url, canonical_uri, data, signer, payload_hash, options, deadline, proxy):
     """None when delivered, "gone" for GoneException, else a short failure reason."""
     loop = asyncio.get_running_loop()
     throttled = errors = 0
@@ -278,7 +303,9 @@ async def _post_with_retries(session, host, url, canonical_uri, data, signer, pa
         headers["Host"] = host
         timeout = aiohttp.ClientTimeout(total=max(0.001, min(options.timeout_seconds, deadline - loop.time())))
         try:
-            async with session.post(url, data=data, headers=headers, timeout=timeout) as response:
+            async with session.post(
+                url, data=data, headers=headers, timeout=timeout, proxy=proxy[0], proxy_headers=proxy[1]
+            ) as response:
                 status = response.status
                 error_type = response.headers.get("x-amzn-ErrorType", "").split(":")[0]
                 try:

@@ -19,7 +19,7 @@ import trustme
 
 import senders
 
-CANDIDATES = ("strict_minimal", "aiohttp_sender")
+CANDIDATES = ("strict_minimal", "aiohttp_sender", "aiohttp_sender:per_send_proxy")
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "no_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
                    "ALL_PROXY", "REQUEST_METHOD", "AWS_CA_BUNDLE")  # fmt: skip
 
@@ -28,7 +28,8 @@ def pytest_addoption(parser):
     parser.addoption(
         "--senders",
         default=",".join(CANDIDATES),
-        help="comma-separated: strict_minimal, aiohttp_sender, transport (the app's current one)",
+        help="comma-separated: strict_minimal, aiohttp_sender, aiohttp_sender:per_send_proxy (its TRUST_ENV "
+        "off), transport (the app's current one)",
     )
 
 
@@ -38,7 +39,7 @@ def load_sender(name):
         return importlib.import_module("django_aws_api_gateway_websockets.transport")
     if name not in CANDIDATES:
         raise pytest.UsageError(f"unknown sender {name!r}")
-    return importlib.import_module(f"senders.{name}")
+    return importlib.import_module(f"senders.{name.partition(':')[0]}")
 
 
 def pytest_generate_tests(metafunc):
@@ -72,8 +73,11 @@ class Sender:
 
 
 @pytest.fixture
-def sender(request):
-    return Sender(request.param, load_sender(request.param))
+def sender(request, monkeypatch):
+    module = load_sender(request.param)
+    if request.param.endswith(":per_send_proxy"):
+        monkeypatch.setattr(module, "TRUST_ENV", False)
+    return Sender(request.param, module)
 
 
 @pytest.fixture(autouse=True)
