@@ -13,16 +13,17 @@ What runs, all on 127.0.0.1:
 
 * a TLS management endpoint in its own process (asyncio, HTTP/1.1 keep-alive, a
   ``trustme`` certificate) that answers every ``POST /<stage>/@connections/<id>`` after
-  ``--delay-ms`` (20); under the stage ``faults`` it answers a connection id's first
-  attempt with 429 (5% of ids) or 500 (another 5%), chosen by a CRC of the id, and
-  every later attempt with 200;
+  ``--delay-ms`` (20); under a stage named ``faults-*`` it answers a connection id's
+  first attempt with 429 (5% of ids) or 500 (another 5%), chosen by a CRC of the id,
+  and every later attempt with 200;
 * each sender in a subprocess of its own, started afresh for every run, so the process
   CPU time it reports (``time.process_time()``: all its threads) is the sender's only.
   A run is: one cold multicast to 1,000 connections (it opens the 200 TLS connections),
   ``--warm`` multicasts to the same 1,000 over the open connections (the measured
-  figure: their median), then one fan-out of 10,000 posts to ``faults`` (fresh ids per
-  run) timed post by post: a post's latency runs from its first signature (the signer
-  is called right before each attempt is written) to its outcome in the report;
+  figure: their median), then one fan-out of 10,000 posts (the same ids for every
+  sender, under a ``faults-*`` stage of its own) timed post by post: a post's latency
+  runs from its first signature (the signer is called right before each attempt is
+  written) to its outcome in the report;
 * runs interleave the senders, each taking each place in the order in turn (a, a', b;
   a', b, a; b, a, a'; ...); ratios are taken within each run, then the median over runs.
 
@@ -129,8 +130,8 @@ class EndpointProtocol(asyncio.Protocol):
         path = head.split(b" ", 2)[1].decode()
         stage, _, encoded_id = path.lstrip("/").partition("/@connections/")
         connection_id = unquote(encoded_id)
-        if stage == "faults" and connection_id not in self.state["failed_once"]:
-            self.state["failed_once"].add(connection_id)
+        if stage.startswith("faults") and (stage, connection_id) not in self.state["failed_once"]:
+            self.state["failed_once"].add((stage, connection_id))
             status = injected_status(connection_id)
             if status != 200:
                 return THROTTLED if status == 429 else SERVER_ERROR
@@ -245,12 +246,15 @@ def run_worker(args):
     timed = TimedSigner(signer, clock)
     report = module.SendReport()
     report.delivered = TimedList(clock)
-    fan_ids = connection_ids(f"fanout-{args.run}-{args.sender}-", FANOUT)
+    # The same ids for every sender and run (so the same posts fail first), under a stage
+    # of each run's and sender's own, for which the endpoint has not failed them yet.
+    fan_ids = connection_ids("fanout-", FANOUT)
+    stage = f"faults-{args.run}-{args.sender.replace(':', '-')}"
     cpu, started = time.process_time(), clock()
-    module.post_to_connections(f"{args.endpoint}/faults", fan_ids, PAYLOAD, timed, options, report)
+    module.post_to_connections(f"{args.endpoint}/{stage}", fan_ids, PAYLOAD, timed, options, report)
     total, cpu = clock() - started, time.process_time() - cpu
     # The canonical URI each sender signs: the sent path, percent-encoded once more.
-    base = quote("/faults/@connections/", safe="/~")
+    base = quote(f"/{stage}/@connections/", safe="/~")
     canonical = {cid: base + quote(quote(cid, safe=""), safe="~") for cid in fan_ids}
     latencies = [report.delivered.times[cid] - timed.first[canonical[cid]] for cid in report.delivered]
     result["fanout"] = {
@@ -362,6 +366,11 @@ def summarise(runs, delay_ms):
         }
     ratio = summary["senders"]["b"]["rate_ratio_to_a"]["median"]
     summary["rate_ratio_b_over_a"] = ratio
+    if "a2" in SENDERS:
+        summary["b_over_a2"] = {
+            "rate": _spread([_warm_rate(run[SENDERS["b"]]) / _warm_rate(run[SENDERS["a2"]]) for run in runs]),
+            "cpu": _spread([_warm_cpu_ms(run[SENDERS["b"]]) / _warm_cpu_ms(run[SENDERS["a2"]]) for run in runs]),
+        }
     summary["decision"] = "(b) strict_minimal" if ratio >= 1.5 else "(a) aiohttp_sender"
     return summary
 
@@ -419,7 +428,22 @@ def markdown(summary, info, started):
         f"{b['rate_ratio_to_a']['median']:.2f}x (runs: {b['rate_ratio_to_a']['min']:.2f} to "
         f"{b['rate_ratio_to_a']['max']:.2f}) gives **{summary['decision']}**.",
     ]
+    if "b_over_a2" in summary:
+        versus = summary["b_over_a2"]
+        lines.append(
+            f"Against (a'): (b)/(a') = {cell(versus['rate'], '{:.2f}x')} in messages/s, "
+            f"{cell(versus['cpu'], '{:.2f}')} in CPU per message."
+        )
     return "\n".join(lines)
+
+
+def resummarise(path):
+    """Rebuild the summary and the table of a saved run (after a change to either)."""
+    saved = json.loads(Path(path).read_text())
+    saved["summary"] = summarise(saved["runs"], saved["summary"]["delay_ms"])
+    saved["markdown"] = markdown(saved["summary"], saved["machine"], saved["recorded"])
+    Path(path).write_text(json.dumps(saved, indent=1) + "\n")
+    print(saved["markdown"])
 
 
 def orchestrate(args):
@@ -506,11 +530,14 @@ def main():
     parser.add_argument("--warm", type=int, default=5)
     parser.add_argument("--delay-ms", type=float, default=20)
     parser.add_argument("--output", default=str(RESULTS / "sender_tls.json"))
+    parser.add_argument("--resummarise", metavar="FILE", help="rebuild the summary and table of a saved run")
     args = parser.parse_args()
     if args.command == "endpoint":
         serve_endpoint(args.port, args.certfile, args.keyfile, args.delay_ms)
     elif args.command == "worker":
         run_worker(args)
+    elif args.resummarise:
+        resummarise(args.resummarise)
     else:
         orchestrate(args)
 
