@@ -234,13 +234,12 @@ def _dechunk(buffer):
             if len(buffer) - position > 1024:
                 raise MalformedAnswer("chunk size line too long")
             return None, 0
-        size_text = bytes(buffer[position:line_end]).split(b";")[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise MalformedAnswer(f"chunk size {size_text[:20]!r}") from None
-        if size < 0 or size_text[:1] in (b"-", b"+") or len(body) + size > MAX_BODY_BYTES:
+        size_text = bytes(buffer[position:line_end]).split(b";")[0].strip(b" \t")
+        if not size_text or size_text.strip(b"0123456789abcdefABCDEF"):
             raise MalformedAnswer(f"chunk size {size_text[:20]!r}")
+        size = int(size_text, 16)
+        if len(body) + size > MAX_BODY_BYTES:
+            raise MalformedAnswer(f"a chunked body over {MAX_BODY_BYTES} bytes")
         if size == 0:
             # Trailer fields, if any, then the empty line.
             if buffer[line_end : line_end + 4] == b"\r\n\r\n":

@@ -4,6 +4,8 @@ extra answers, the three ways a body ends, unread bytes on an idle connection.""
 import asyncio
 import logging
 
+import pytest
+
 from .conftest import OK
 
 GONE = b"HTTP/1.1 410 Gone\r\nx-amzn-ErrorType: GoneException\r\nContent-Length: 0\r\n\r\n"
@@ -159,7 +161,8 @@ def test_a_chunked_body_is_read_whatever_the_segments(sender, raw_server, signer
     assert server.connections == 1
 
 
-def test_an_idle_connection_with_unread_bytes_is_not_reused(sender, raw_server, signer):
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_an_idle_connection_with_unread_bytes_is_not_reused(sender, raw_server, signer, tls, scheme):
     # Noise, or the start of an answer, arrives on a pooled connection between two sends.
     for noise in (b"\r\nnoise\r\n\r\n", b"HTTP/1.1 20"):
         connections_before = 0
@@ -172,7 +175,7 @@ def test_an_idle_connection_with_unread_bytes_is_not_reused(sender, raw_server, 
                 writer.write(noise)
             return "keep"
 
-        server = raw_server(script)
+        server = raw_server(script, ssl_context=tls if scheme == "https" else None)
         first = sender.send(server.endpoint(), ["a="], signer)
         asyncio.run(asyncio.sleep(0.3))
         connections_before = server.connections
