@@ -1,7 +1,8 @@
 """Choosing the WebSocket sender by measurement (issue 15, part 2).
 
 Two candidates with the same interface (``bench/senders/``): (a) ``aiohttp_sender``, a
-pooled ``aiohttp.ClientSession`` with ``trust_env=True``; (b) ``strict_minimal``, the
+pooled ``aiohttp.ClientSession`` with ``trust_env=True``; (b) the vendored app's
+``sending/transport.py`` (candidate ``strict_minimal`` when measured), the
 app's own HTTP/1.1 client made strict. The rule: choose (a) unless (b) is at least 1.5x
 faster in messages/s of the 1,000-connection multicast against a TLS endpoint that
 answers after 20 ms. A third sender, (a') ``aiohttp_sender`` with ``TRUST_ENV = False``
@@ -59,7 +60,8 @@ BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
 # (a) as issue 15 specifies it; (a') the same with the proxy read once per send instead of
 # aiohttp's trust_env (see aiohttp_sender.TRUST_ENV); (b) the strict minimal client.
-SENDERS = {"a": "aiohttp_sender", "a2": "aiohttp_sender:per_send_proxy", "b": "strict_minimal"}
+# (b) is the vendored app's own transport, which the measurement chose.
+SENDERS = {"a": "aiohttp_sender", "a2": "aiohttp_sender:per_send_proxy", "b": "transport"}
 CONCURRENCY = 200  # the app's SEND_CONCURRENCY default
 MULTICAST = 1000
 FANOUT = 10_000
@@ -204,13 +206,12 @@ def percentile(values, fraction):
 def run_worker(args):
     sys.path.insert(0, str(BENCH))
     import senders
-
-    senders.vendored_app_path()
     from botocore.credentials import Credentials
-    from django_aws_api_gateway_websockets.sigv4 import RequestSigner
 
+    transport, signing = senders.vendored_transport()
+    RequestSigner = signing.RequestSigner  # noqa: N806 - the class, by its own name
     name, _, variant = args.sender.partition(":")
-    module = importlib.import_module(f"senders.{name}")
+    module = transport if name == "transport" else importlib.import_module(f"senders.{name}")
     if variant == "per_send_proxy":
         module.TRUST_ENV = False
     signer = RequestSigner(Credentials("AKIDEXAMPLE", "bench-secret").get_frozen_credentials(), "eu-west-1")
@@ -371,7 +372,7 @@ def summarise(runs, delay_ms):
             "rate": _spread([_warm_rate(run[SENDERS["b"]]) / _warm_rate(run[SENDERS["a2"]]) for run in runs]),
             "cpu": _spread([_warm_cpu_ms(run[SENDERS["b"]]) / _warm_cpu_ms(run[SENDERS["a2"]]) for run in runs]),
         }
-    summary["decision"] = "(b) strict_minimal" if ratio >= 1.5 else "(a) aiohttp_sender"
+    summary["decision"] = "(b) the strict minimal client" if ratio >= 1.5 else "(a) aiohttp_sender"
     return summary
 
 

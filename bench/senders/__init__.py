@@ -1,14 +1,13 @@
-"""Candidate WebSocket senders for issue 15 (part 2), measured by ``bench/sender_tls.py``.
-
-Both modules have the public interface of the vendored app's ``transport.py``
-(``post_to_connections``, ``SendOptions``, ``SendReport``):
-
-* ``strict_minimal``: the app's own small HTTP/1.1 client, made strict;
-* ``aiohttp_sender``: a pooled ``aiohttp.ClientSession``.
+"""The alternative WebSocket sender that ``bench/sender_tls.py`` measures the vendored
+app's transport against (issue 15, part 2): ``aiohttp_sender``, a pooled
+``aiohttp.ClientSession`` with the same interface as the app's ``sending/transport.py``
+(``post_to_connections``, ``SendOptions``, ``SendReport``). The app's transport is the
+other candidate, ``strict_minimal`` when the choice was made; the tests both candidates
+passed then are the transport's own now, in ``suites/transport/``.
 
 ``vendored_app_path()`` puts the template's vendored app on ``sys.path`` (its files are
 copied into a bake unrendered, so they import straight from the template), for the
-shared ``sigv4.RequestSigner`` that both candidates are handed by their caller.
+shared ``sending.signing.RequestSigner`` that both are handed by their caller.
 """
 
 import sys
@@ -24,3 +23,24 @@ def vendored_app_path():
     if path not in sys.path:
         sys.path.insert(0, path)
     return PROJECT / "django_aws_api_gateway_websockets"
+
+
+def vendored_transport():
+    """The app's ``sending.transport`` and ``sending.signing`` modules, loaded from the
+    template without running the app's package ``__init__`` files (they import Django,
+    which the template's venv, where the measurement runs, does not have)."""
+    import importlib
+    import types
+
+    app = vendored_app_path()
+    for name, path in (
+        ("django_aws_api_gateway_websockets", app),
+        ("django_aws_api_gateway_websockets.sending", app / "sending"),
+    ):
+        if name not in sys.modules:
+            package = types.ModuleType(name)
+            package.__path__ = [str(path)]
+            sys.modules[name] = package
+    transport = importlib.import_module("django_aws_api_gateway_websockets.sending.transport")
+    signing = importlib.import_module("django_aws_api_gateway_websockets.sending.signing")
+    return transport, signing

@@ -23,7 +23,7 @@ full-jitter exponential backoff; a timed-out attempt is not (the endpoint may ha
 taken the post). Each attempt is bounded by ``timeout_seconds`` and the whole send by
 ``max_wait_seconds``: posts still unanswered then are reported failed.
 
-Requests are signed by the caller's ``RequestSigner`` (the app's ``sigv4``) for the
+Requests are signed by the caller's ``RequestSigner`` (the app's ``sending.signing``) for the
 exact path and ``Host`` that aiohttp sends.
 """
 

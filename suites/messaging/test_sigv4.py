@@ -40,7 +40,7 @@ def test_signature_matches_botocore(endpoint, connection_id, token):
     body = b'{"type":"reply","message":"h\xc3\xa9llo"}'
     target = _Endpoint(endpoint)
     path, canonical_uri = target.path_and_canonical_uri(connection_id)
-    url = target.origin + path
+    url = f"{target.scheme}://{target.host}{path}"
 
     headers = RequestSigner(credentials.get_frozen_credentials(), "eu-west-1").headers_for(
         "POST", target.host, canonical_uri, "", payload_sha256(body), now=NOW

@@ -49,6 +49,10 @@ DEFAULTS = {
     "SEND_TIMEOUT_SECONDS": 10.0,
     "SEND_THROTTLE_RETRIES": 5,
     "SEND_THROTTLE_BASE_DELAY_SECONDS": 0.05,
+    # Retries of a post answered 5xx, or whose connection failed before any answer.
+    "SEND_RETRIES": 2,
+    # A whole send: posts still unanswered then are reported failed, never waited for.
+    "SEND_MAX_WAIT_SECONDS": 60.0,
     # A 410 for a session younger than this is its $connect still in progress, not a
     # gone client: the session is not marked disconnected.
     "NEW_CONNECTION_GRACE_SECONDS": 5,

@@ -113,6 +113,8 @@ def _call_management_api(targets, method, data):
             timeout_seconds=float(ws_setting("SEND_TIMEOUT_SECONDS")),
             throttle_retries=int(ws_setting("SEND_THROTTLE_RETRIES")),
             throttle_base_delay=float(ws_setting("SEND_THROTTLE_BASE_DELAY_SECONDS")),
+            retries=int(ws_setting("SEND_RETRIES")),
+            max_wait_seconds=float(ws_setting("SEND_MAX_WAIT_SECONDS")),
         )
         for endpoint, connection_ids in by_endpoint.items():
             post_to_connections(endpoint, connection_ids, data, signer, options, report, method=method)

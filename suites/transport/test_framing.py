@@ -121,7 +121,7 @@ def test_a_close_delimited_body_is_read_to_the_close(sender, raw_server, signer,
 
         server = raw_server(script)
         caplog.clear()
-        with caplog.at_level(logging.DEBUG):
+        with caplog.at_level(logging.DEBUG, logger=sender.module.__name__):
             report = sender.send(server.endpoint(), ["first=", "second="], signer)
 
         assert report.failed == {"first=": "ForbiddenException (HTTP 403)"}, connection_header
@@ -152,7 +152,7 @@ def test_a_chunked_body_is_read_whatever_the_segments(sender, raw_server, signer
         return "keep"
 
     server = raw_server(script)
-    with caplog.at_level(logging.DEBUG):
+    with caplog.at_level(logging.DEBUG, logger=sender.module.__name__):
         report = sender.send(server.endpoint(), ["a=", "b="], signer)
 
     assert report.failed == {"a=": "ForbiddenException (HTTP 403)"}
@@ -184,3 +184,31 @@ def test_an_idle_connection_with_unread_bytes_is_not_reused(sender, raw_server, 
         assert first.delivered == ["a="], noise
         assert second.delivered == ["b="], (noise, second.failed)
         assert server.connections == connections_before + 1, noise
+
+
+def test_closing_sends_delete_with_no_body_and_a_204_counts_as_closed(sender, raw_server, signer):
+    async def script(request, writer):
+        writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+        return "keep"
+
+    server = raw_server(script)
+    report = sender.send(server.endpoint("prod"), ["R1kmxc2VNjMCFIA="], signer, data=b"", method="DELETE")
+    assert report.delivered == ["R1kmxc2VNjMCFIA="]
+    [request] = server.requests
+    assert request.head.startswith(b"DELETE /prod/@connections/R1kmxc2VNjMCFIA%3D HTTP/1.1\r\n")
+    assert request.header("Content-Length") == "0"
+    assert request.body == b""
+
+
+def test_connections_idle_for_too_long_are_closed_instead_of_reused(sender, raw_server, signer, monkeypatch):
+    async def script(request, writer):
+        writer.write(OK)
+        return "keep"
+
+    server = raw_server(script)
+    sender.send(server.endpoint(), ["a="], signer)
+    sender.send(server.endpoint(), ["b="], signer)
+    assert server.connections == 1
+    monkeypatch.setattr(sender.module, "IDLE_SECONDS", -1)
+    sender.send(server.endpoint(), ["c="], signer)
+    assert server.connections == 2

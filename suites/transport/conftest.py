@@ -1,14 +1,9 @@
-"""Fixtures for the candidate senders' tests: which senders run, a scripted raw HTTP
-server on 127.0.0.1, a CONNECT proxy, a TLS authority.
-
-Every test runs once per sender chosen with ``--senders`` (default: both candidates).
-``--senders transport`` runs them against the vendored app's current ``transport.py``,
-to see which tests catch its known faults.
-"""
+"""Fixtures for the sending transport's tests: the transport, a scripted raw HTTP
+server on 127.0.0.1 (it writes exactly the bytes each case needs), a CONNECT proxy and a
+TLS authority (``trustme``)."""
 
 import asyncio
 import dataclasses
-import importlib
 import socket
 import ssl
 import struct
@@ -16,36 +11,13 @@ import threading
 
 import pytest
 import trustme
+from botocore.credentials import Credentials
 
-import senders
+from django_aws_api_gateway_websockets.sending import transport
+from django_aws_api_gateway_websockets.sending.signing import RequestSigner
 
-CANDIDATES = ("strict_minimal", "aiohttp_sender", "aiohttp_sender:per_send_proxy")
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "no_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
                    "ALL_PROXY", "REQUEST_METHOD", "AWS_CA_BUNDLE")  # fmt: skip
-
-
-def pytest_addoption(parser):
-    parser.addoption(
-        "--senders",
-        default=",".join(CANDIDATES),
-        help="comma-separated: strict_minimal, aiohttp_sender, aiohttp_sender:per_send_proxy (its TRUST_ENV "
-        "off), transport (the app's current one)",
-    )
-
-
-def load_sender(name):
-    if name == "transport":
-        senders.vendored_app_path()
-        return importlib.import_module("django_aws_api_gateway_websockets.transport")
-    if name not in CANDIDATES:
-        raise pytest.UsageError(f"unknown sender {name!r}")
-    return importlib.import_module(f"senders.{name.partition(':')[0]}")
-
-
-def pytest_generate_tests(metafunc):
-    if "sender" in metafunc.fixturenames:
-        names = [name.strip() for name in metafunc.config.getoption("senders").split(",") if name.strip()]
-        metafunc.parametrize("sender", names, indirect=True)
 
 
 class Sender:
@@ -68,16 +40,15 @@ class Sender:
         names = {f.name for f in dataclasses.fields(self.module.SendOptions)}
         return self.module.SendOptions(**{k: v for k, v in values.items() if k in names})
 
-    def send(self, endpoint, connection_ids, signer, data=b'{"m":1}', **options):
-        return self.module.post_to_connections(endpoint, connection_ids, data, signer, self.options(**options))
+    def send(self, endpoint, connection_ids, signer, data=b'{"m":1}', method="POST", **options):
+        return self.module.post_to_connections(
+            endpoint, connection_ids, data, signer, self.options(**options), method=method
+        )
 
 
 @pytest.fixture
-def sender(request, monkeypatch):
-    module = load_sender(request.param)
-    if request.param.endswith(":per_send_proxy"):
-        monkeypatch.setattr(module, "TRUST_ENV", False)
-    return Sender(request.param, module)
+def sender():
+    return Sender("transport", transport)
 
 
 @pytest.fixture(autouse=True)
@@ -89,10 +60,6 @@ def clean_environment(monkeypatch):
 
 @pytest.fixture
 def signer():
-    senders.vendored_app_path()
-    from botocore.credentials import Credentials
-    from django_aws_api_gateway_websockets.sigv4 import RequestSigner
-
     return RequestSigner(Credentials("AKIDEXAMPLE", "secret").get_frozen_credentials(), "eu-west-1")
 
 
