@@ -16,6 +16,8 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -351,43 +353,19 @@ def create_integration(request, gateway, body):
     return 201, integration
 
 
-@routes.get("/v2/apis/{apiId}/integrations")
-@operation("GetIntegrations")
-def get_integrations(request, gateway, body):
-    return 200, _paginate(request, gateway, list(_resources(gateway, request).integrations.values()))
-
-
-def _integration(gateway, request):
-    return _api_child(gateway, request, "integrations", "integrationId", "Integration", "Integration")
-
-
-@routes.get("/v2/apis/{apiId}/integrations/{integrationId}")
-@operation("GetIntegration")
-def get_integration(request, gateway, body):
-    return 200, _integration(gateway, request)[1]
-
-
-@routes.patch("/v2/apis/{apiId}/integrations/{integrationId}")
-@operation("UpdateIntegration", mutates=True, redeploys=True)
-def update_integration(request, gateway, body):
-    _, integration = _integration(gateway, request)
+def _update_integration(resources, integration, body, gateway):
     updated = dict(integration)
     _apply_integration_members(updated, body)
     _check_integration(updated)
     integration.update(updated)
-    return 200, integration
 
 
-@routes.delete("/v2/apis/{apiId}/integrations/{integrationId}")
-@operation("DeleteIntegration", mutates=True, redeploys=True)
-def delete_integration(request, gateway, body):
-    resources, integration = _integration(gateway, request)
+def _delete_integration(resources, integration, gateway):
     target = f"integrations/{integration['integrationId']}"
     users = [r["routeKey"] for r in resources.routes.values() if r.get("target") == target]
     if users:
         raise conflict(f"Integration is still the target of route(s) {', '.join(sorted(users))}")
     del resources.integrations[integration["integrationId"]]
-    return 204, None
 
 
 # -- routes and route responses --------------------------------------------------------
@@ -447,40 +425,20 @@ def create_route(request, gateway, body):
     return 201, route
 
 
-@routes.get("/v2/apis/{apiId}/routes")
-@operation("GetRoutes")
-def get_routes(request, gateway, body):
-    return 200, _paginate(request, gateway, list(_resources(gateway, request).routes.values()))
-
-
-def _route(gateway, request):
-    return _api_child(gateway, request, "routes", "routeId", "Route", "Route")
-
-
-@routes.get("/v2/apis/{apiId}/routes/{routeId}")
-@operation("GetRoute")
-def get_route(request, gateway, body):
-    return 200, _route(gateway, request)[1]
-
-
-@routes.patch("/v2/apis/{apiId}/routes/{routeId}")
-@operation("UpdateRoute", mutates=True, redeploys=True)
-def update_route(request, gateway, body):
-    resources, route = _route(gateway, request)
+def _update_route(resources, route, body, gateway):
     updated = dict(route)
     _apply_route_members(resources, updated, body)
     route.clear()
     route.update(updated)
-    return 200, route
 
 
-@routes.delete("/v2/apis/{apiId}/routes/{routeId}")
-@operation("DeleteRoute", mutates=True, redeploys=True)
-def delete_route(request, gateway, body):
-    resources, route = _route(gateway, request)
+def _delete_route(resources, route, gateway):
     del resources.routes[route["routeId"]]
     resources.route_responses.pop(route["routeId"], None)
-    return 204, None
+
+
+def _route(gateway, request):
+    return API_CHILDREN["routes"].find(gateway, request)
 
 
 @routes.post("/v2/apis/{apiId}/routes/{routeId}/routeresponses")
@@ -590,44 +548,19 @@ def create_stage(request, gateway, body):
     return 201, _public(stage)
 
 
-@routes.get("/v2/apis/{apiId}/stages")
-@operation("GetStages")
-def get_stages(request, gateway, body):
-    items = [_public(stage) for stage in _resources(gateway, request).stages.values()]
-    return 200, _paginate(request, gateway, items)
-
-
-def _stage(gateway, request):
-    return _api_child(gateway, request, "stages", "stageName", "stage", "Stage")
-
-
-@routes.get("/v2/apis/{apiId}/stages/{stageName}")
-@operation("GetStage")
-def get_stage(request, gateway, body):
-    return 200, _public(_stage(gateway, request)[1])
-
-
-@routes.patch("/v2/apis/{apiId}/stages/{stageName}")
-@operation("UpdateStage", mutates=True)
-def update_stage(request, gateway, body):
-    resources, stage = _stage(gateway, request)
+def _update_stage(resources, stage, body, gateway):
     updated = dict(stage)
     deployment_id = _apply_stage_members(resources, updated, body)
     updated["lastUpdatedDate"] = iso8601(utc_now())
     stage.update(updated)
     if deployment_id and deployment_id != stage.get("deploymentId"):
         gateway.state.point_stage_at(resources, stage["stageName"], deployment_id)
-    return 200, _public(stage)
 
 
-@routes.delete("/v2/apis/{apiId}/stages/{stageName}")
-@operation("DeleteStage", mutates=True)
-def delete_stage(request, gateway, body):
-    resources, stage = _stage(gateway, request)
+def _delete_stage(resources, stage, gateway):
     del resources.stages[stage["stageName"]]
     for connection in gateway.connections.open_on(resources.api["apiId"], stage["stageName"]):
         gateway.close_soon(connection, 1001, "Going away")
-    return 204, None
 
 
 @routes.post("/v2/apis/{apiId}/deployments")
@@ -652,32 +585,88 @@ def create_deployment(request, gateway, body):
     return 201, deployment
 
 
-@routes.get("/v2/apis/{apiId}/deployments")
-@operation("GetDeployments")
-def get_deployments(request, gateway, body):
-    return 200, _paginate(request, gateway, list(_resources(gateway, request).deployments.values()))
-
-
-def _deployment(gateway, request):
-    return _api_child(gateway, request, "deployments", "deploymentId", "Deployment", "Deployment")
-
-
-@routes.get("/v2/apis/{apiId}/deployments/{deploymentId}")
-@operation("GetDeployment")
-def get_deployment(request, gateway, body):
-    return 200, _deployment(gateway, request)[1]
-
-
-@routes.delete("/v2/apis/{apiId}/deployments/{deploymentId}")
-@operation("DeleteDeployment", mutates=True)
-def delete_deployment(request, gateway, body):
-    resources, deployment = _deployment(gateway, request)
+def _delete_deployment(resources, deployment, gateway):
     deployment_id = deployment["deploymentId"]
     if any(stage.get("deploymentId") == deployment_id for stage in resources.stages.values()):
         raise bad_request("Active stages pointing to this deployment must be moved or deleted")
     del resources.deployments[deployment_id]
     resources.snapshots.pop(deployment_id, None)
+
+
+# -- what every kind of API child shares: list, get, update, delete -------------------
+
+
+@dataclass(frozen=True)
+class ApiChildren:
+    """One kind of resource under ``/v2/apis/{apiId}/<path>``, kept in the API's
+    ``ApiResources.<path>`` by its id: its Get<Plural>, Get, Update and Delete
+    operations are the generic handlers below. ``update`` and ``delete`` do what is
+    particular to the kind (validation, what else goes with it); an operation the kind
+    lacks (UpdateDeployment is not emulated) is left out with ``update=None``."""
+
+    path: str
+    singular: str
+    id_parameter: str
+    described_as: str
+    delete: Callable
+    update: Callable | None = None
+    # Only some kinds change what a deployment snapshots (autoDeploy stages redeploy).
+    redeploys: bool = False
+    view: Callable = dict
+
+    def find(self, gateway, request):
+        """(resources, item) named in the URL, or AWS's NotFoundException."""
+        return _api_child(gateway, request, self.path, self.id_parameter, self.described_as, self.singular)
+
+
+def _list_children(kind, request, gateway, body):
+    items = [kind.view(item) for item in getattr(_resources(gateway, request), kind.path).values()]
+    return 200, _paginate(request, gateway, items)
+
+
+def _get_child(kind, request, gateway, body):
+    return 200, kind.view(kind.find(gateway, request)[1])
+
+
+def _update_child(kind, request, gateway, body):
+    resources, item = kind.find(gateway, request)
+    kind.update(resources, item, body, gateway)
+    return 200, kind.view(item)
+
+
+def _delete_child(kind, request, gateway, body):
+    resources, item = kind.find(gateway, request)
+    kind.delete(resources, item, gateway)
     return 204, None
+
+
+API_CHILDREN = {
+    kind.path: kind
+    for kind in (
+        ApiChildren(
+            "integrations",
+            "Integration",
+            "integrationId",
+            "Integration",
+            _delete_integration,
+            _update_integration,
+            redeploys=True,
+        ),
+        ApiChildren("routes", "Route", "routeId", "Route", _delete_route, _update_route, redeploys=True),
+        ApiChildren("stages", "Stage", "stageName", "stage", _delete_stage, _update_stage, view=_public),
+        ApiChildren("deployments", "Deployment", "deploymentId", "Deployment", _delete_deployment),
+    )
+}
+
+for _kind in API_CHILDREN.values():
+    _collection = f"/v2/apis/{{apiId}}/{_kind.path}"
+    _item = f"{_collection}/{{{_kind.id_parameter}}}"
+    _mutation = {"mutates": True, "redeploys": _kind.redeploys}
+    routes.get(_collection)(operation(f"Get{_kind.singular}s")(functools.partial(_list_children, _kind)))
+    routes.get(_item)(operation(f"Get{_kind.singular}")(functools.partial(_get_child, _kind)))
+    if _kind.update is not None:
+        routes.patch(_item)(operation(f"Update{_kind.singular}", **_mutation)(functools.partial(_update_child, _kind)))
+    routes.delete(_item)(operation(f"Delete{_kind.singular}", **_mutation)(functools.partial(_delete_child, _kind)))
 
 
 # -- custom domain names and API mappings -------------------------------------------------
