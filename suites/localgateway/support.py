@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import aiohttp
 import boto3
 from aiohttp import web
 
@@ -200,6 +201,52 @@ def add_route(client, api_id, route_key, uri, two_way=True, timeout_ms=None):
 def run(coroutine):
     """Run a client scenario on a fresh event loop in the test's thread."""
     return asyncio.run(coroutine)
+
+
+def talk(gateway, conversation, query="", **connect_options):
+    """Open a socket to the production stage, return what ``await conversation(websocket)`` returns.
+
+    ``connect_options`` go to aiohttp's ``ws_connect`` (headers, protocols). The socket
+    and its session are closed afterwards, also when the conversation fails; a refused
+    handshake raises ``aiohttp.WSServerHandshakeError``.
+    """
+
+    async def scenario():
+        url = gateway.websocket_url("production") + query
+        async with aiohttp.ClientSession() as session, session.ws_connect(url, **connect_options) as websocket:
+            return await conversation(websocket)
+
+    return run(scenario())
+
+
+async def _say_nothing(websocket):
+    pass
+
+
+def connect_and_close(gateway, query="", **connect_options):
+    """Open a socket and close it at once: the integration sees only $connect and $disconnect."""
+    talk(gateway, _say_nothing, query, **connect_options)
+
+
+def exchange(gateway, *texts, query="", **connect_options):
+    """Send each text in turn over one socket, waiting for its reply; the replies, in order."""
+
+    async def conversation(websocket):
+        return [await ask(websocket, text) for text in texts]
+
+    return talk(gateway, conversation, query, **connect_options)
+
+
+async def ask(websocket, text):
+    """Send ``text`` and return the text message that comes back."""
+    await websocket.send_str(text)
+    return await receive_text(websocket)
+
+
+async def receive_text(websocket):
+    message = await websocket.receive(timeout=WAIT_SECONDS)
+    assert message.type == aiohttp.WSMsgType.TEXT, message
+    return message.data
 
 
 def client_frame(opcode, payload, fin=True):

@@ -11,42 +11,28 @@ import pytest
 
 from localgateway import data_plane
 
-from .support import RawWebSocket, add_route, control_client, deploy_websocket_api, run, start_gateway
+from .support import (
+    RawWebSocket,
+    add_route,
+    ask,
+    connect_and_close,
+    control_client,
+    deploy_websocket_api,
+    exchange,
+    receive_text,
+    run,
+    start_gateway,
+    talk,
+)
 
 CONNECTION_ID = re.compile(r"^[A-Za-z0-9]{15}=$")
-
-
-async def _open(gateway, query="", **kwargs):
-    session = aiohttp.ClientSession()
-    try:
-        websocket = await session.ws_connect(gateway.websocket_url("production") + query, **kwargs)
-    except BaseException:
-        await session.close()
-        raise
-    return session, websocket
-
-
-async def _receive_text(websocket):
-    message = await websocket.receive(timeout=10)
-    assert message.type == aiohttp.WSMsgType.TEXT, message
-    return message.data
-
-
-def _connect_and_close(gateway, query="", headers=None):
-    async def scenario():
-        session, websocket = await _open(gateway, query, headers=headers or {})
-        await websocket.close()
-        await session.close()
-
-    run(scenario())
 
 
 def test_connect_carries_the_headers_aws_adds_and_nothing_it_was_not_mapped(gateway, integration, api_id):
     """AWS documents no pass-through to HTTP integrations: the client's query string,
     cookies, Origin and handshake headers reach Django only when mapped."""
-    _connect_and_close(
-        gateway, "?channel=room-1&ws_token=abc", {"Cookie": "sessionid=s3cret", "Origin": "http://127.0.0.1:8000"}
-    )
+    browser = {"Cookie": "sessionid=s3cret", "Origin": "http://127.0.0.1:8000"}
+    connect_and_close(gateway, "?channel=room-1&ws_token=abc", headers=browser)
     [connect] = integration.requests_to("/ws/connect")
     headers = connect.headers
     assert connect.method == "POST"
@@ -102,10 +88,10 @@ def mapped_api(control, integration):
 
 
 def test_connect_carries_exactly_what_the_integration_maps_from_declared_parameters(gateway, integration, mapped_api):
-    _connect_and_close(
+    connect_and_close(
         gateway,
         "?channel=room-1&ws_token=abc&other=x",
-        {"Cookie": "sessionid=s3cret", "Origin": "http://127.0.0.1:8000", "X-Unmapped": "no"},
+        headers={"Cookie": "sessionid=s3cret", "Origin": "http://127.0.0.1:8000", "X-Unmapped": "no"},
     )
     [connect] = integration.requests_to("/ws/connect")
     assert dict(parse_qsl(connect.query_string)) == {"channel": "room-1", "ws_token": "abc"}
@@ -119,7 +105,7 @@ def test_connect_carries_exactly_what_the_integration_maps_from_declared_paramet
 
 def test_a_stage_variable_change_applies_at_once_without_a_deployment(gateway, control, integration, mapped_api):
     control.update_stage(ApiId=mapped_api, StageName="production", StageVariables={"secret": "second"})
-    _connect_and_close(gateway, "?channel=room-1")
+    connect_and_close(gateway, "?channel=room-1")
     [connect] = integration.requests_to("/ws/connect")
     assert connect.headers["X-Secret"] == "second"
 
@@ -132,30 +118,17 @@ def test_a_missing_required_route_parameter_refuses_the_handshake(gateway, contr
         RequestParameters={**DECLARED, "route.request.querystring.ws_token": {"Required": True}},
     )
     control.create_deployment(ApiId=mapped_api, StageName="production")
-
-    async def scenario():
-        async with aiohttp.ClientSession() as session:
-            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-                await session.ws_connect(gateway.websocket_url("production") + "?channel=room-1")
-        return refused.value.status
-
-    assert run(scenario()) == 400
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        connect_and_close(gateway, "?channel=room-1")
+    assert refused.value.status == 400
     assert integration.requests_to("/ws/connect") == []
-    _connect_and_close(gateway, "?channel=room-1&ws_token=abc")
+    connect_and_close(gateway, "?channel=room-1&ws_token=abc")
     assert len(integration.requests_to("/ws/connect")) == 1
 
 
 def test_messages_and_disconnect_carry_the_connection_id_and_raw_body(gateway, integration, api_id):
     text = '{"action": "nothing-special",\r\n "n": 1}'
-
-    async def scenario():
-        session, websocket = await _open(gateway, "?channel=x")
-        await websocket.send_str(text)
-        assert await _receive_text(websocket) == f"default got {text}"
-        await websocket.close()
-        await session.close()
-
-    run(scenario())
+    assert exchange(gateway, text, query="?channel=x") == [f"default got {text}"]
     connection_id = integration.requests_to("/ws/connect")[0].headers["connectionId"]
     [message] = integration.requests_to("/ws/default")
     [disconnect] = integration.wait_for("/ws/disconnect")
@@ -173,25 +146,15 @@ def test_messages_and_disconnect_carry_the_connection_id_and_raw_body(gateway, i
 @pytest.mark.parametrize("status", [401, 403, 429, 500])
 def test_a_refused_connect_fails_the_handshake_with_that_status(gateway, integration, api_id, status):
     integration.respond("/ws/connect", status=status, body="nope")
-
-    async def scenario():
-        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-            await _open(gateway)
-        return refused.value.status
-
-    assert run(scenario()) == status
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        connect_and_close(gateway)
+    assert refused.value.status == status
     assert gateway.call(lambda: len(gateway.gateway.connections)) == 0
 
     # An accepted connection, opened and closed after the refused one: once its
     # $disconnect has arrived, a $disconnect for the refused one would have too.
     integration.respond("/ws/connect", status=200)
-
-    async def accepted():
-        session, websocket = await _open(gateway)
-        await websocket.close()
-        await session.close()
-
-    run(accepted())
+    connect_and_close(gateway)
     integration.wait_for("/ws/disconnect")
     assert len(integration.requests_to("/ws/connect")) == 2
     assert len(integration.requests_to("/ws/disconnect")) == 1
@@ -206,36 +169,14 @@ def test_route_selection_by_action_with_fallbacks_to_default(gateway, integratio
         ('{"action": "$connect"}', "default"),
         ("[1, 2, 3]", "default"),
     ]
-
-    async def scenario():
-        session, websocket = await _open(gateway)
-        replies = []
-        for text, _ in messages:
-            await websocket.send_str(text)
-            replies.append(await _receive_text(websocket))
-        await websocket.close()
-        await session.close()
-        return replies
-
-    replies = run(scenario())
+    replies = exchange(gateway, *(text for text, _ in messages))
     assert replies == [f"{route} got {text}" for text, route in messages]
 
 
 def test_a_message_too_deeply_nested_to_parse_goes_to_default(gateway, integration, api_id):
     # Under the 32 KB frame limit, but deeper than Python's JSON parser can recurse.
     nested = "[" * 30000
-
-    async def scenario():
-        session, websocket = await _open(gateway)
-        await websocket.send_str(nested)
-        first = await _receive_text(websocket)
-        await websocket.send_str('{"action": "chat"}')
-        second = await _receive_text(websocket)
-        await websocket.close()
-        await session.close()
-        return first, second
-
-    first, second = run(scenario())
+    first, second = exchange(gateway, nested, '{"action": "chat"}')
     assert first == f"default got {nested}"
     assert second == 'chat got {"action": "chat"}'
 
@@ -249,18 +190,8 @@ def test_an_unexpected_failure_while_routing_answers_internal_server_error(gatew
         return select_route_key(expression, text)
 
     monkeypatch.setattr(data_plane, "select_route_key", failing_for_boom)
-
-    async def scenario():
-        session, websocket = await _open(gateway)
-        await websocket.send_str("boom")
-        frame = json.loads(await _receive_text(websocket))
-        await websocket.send_str("fine")
-        reply = await _receive_text(websocket)
-        await websocket.close()
-        await session.close()
-        return frame, reply
-
-    frame, reply = run(scenario())
+    answer, reply = exchange(gateway, "boom", "fine")
+    frame = json.loads(answer)
     assert frame["message"] == "Internal server error"
     assert frame["connectionId"] == integration.requests_to("/ws/connect")[0].headers["connectionId"]
     assert CONNECTION_ID.match(frame["requestId"])
@@ -278,18 +209,8 @@ def test_template_selection_expression(integration):
             selection_expression="${request.body.service}/${request.body.action}",
             extra_routes=[("chat/join", "/ws/join")],
         )
-
-        async def scenario():
-            session, websocket = await _open(gateway)
-            await websocket.send_str('{"service": "chat", "action": "join"}')
-            first = await _receive_text(websocket)
-            await websocket.send_str('{"service": "chat"}')  # "chat/" matches nothing
-            second = await _receive_text(websocket)
-            await websocket.close()
-            await session.close()
-            return first, second
-
-        first, second = run(scenario())
+        # The second message selects "chat/", which matches nothing.
+        first, second = exchange(gateway, '{"service": "chat", "action": "join"}', '{"service": "chat"}')
     assert first == "joined"
     assert second == "default"
     assert len(integration.requests_to("/ws/join")) == 1
@@ -298,16 +219,8 @@ def test_template_selection_expression(integration):
 
 def test_without_a_default_route_an_unmatched_message_gets_the_forbidden_frame(gateway, integration, control):
     deploy_websocket_api(control, integration.base_url, with_default=False, extra_routes=[("chat", "/ws/chat")])
-
-    async def scenario():
-        session, websocket = await _open(gateway)
-        await websocket.send_str('{"action": "elsewhere"}')
-        frame = json.loads(await _receive_text(websocket))
-        await websocket.close()
-        await session.close()
-        return frame
-
-    frame = run(scenario())
+    [answer] = exchange(gateway, '{"action": "elsewhere"}')
+    frame = json.loads(answer)
     connection_id = integration.requests_to("/ws/connect")[0].headers["connectionId"]
     assert frame["message"] == "Forbidden"
     assert frame["connectionId"] == connection_id
@@ -320,18 +233,15 @@ def test_a_one_way_route_sends_nothing_back(gateway, integration, control, api_i
     add_route(control, api_id, "quiet", integration.base_url + "/ws/quiet", two_way=False)
     control.create_deployment(ApiId=api_id, StageName="production")
 
-    async def scenario():
-        session, websocket = await _open(gateway)
+    async def conversation(websocket):
         await websocket.send_str('{"action": "quiet"}')
         await websocket.send_str('{"action": "chat"}')
         # Messages are handled concurrently; wait for both integration calls.
-        reply = await _receive_text(websocket)
+        reply = await receive_text(websocket)
         await asyncio.to_thread(integration.wait_for, "/ws/quiet")
-        await websocket.close()
-        await session.close()
         return reply
 
-    assert run(scenario()) == 'chat got {"action": "chat"}'
+    assert talk(gateway, conversation) == 'chat got {"action": "chat"}'
 
 
 def test_only_deployed_routes_are_live_and_a_new_deployment_applies_to_open_sockets(
@@ -340,18 +250,13 @@ def test_only_deployed_routes_are_live_and_a_new_deployment_applies_to_open_sock
     integration.respond("/ws/late", body="late route")
     add_route(control, api_id, "late", integration.base_url + "/ws/late")
 
-    async def scenario():
-        session, websocket = await _open(gateway)
-        await websocket.send_str('{"action": "late"}')
-        before = await _receive_text(websocket)
+    async def conversation(websocket):
+        before = await ask(websocket, '{"action": "late"}')
         await asyncio.to_thread(control.create_deployment, ApiId=api_id, StageName="production")
-        await websocket.send_str('{"action": "late"}')
-        after = await _receive_text(websocket)
-        await websocket.close()
-        await session.close()
+        after = await ask(websocket, '{"action": "late"}')
         return before, after
 
-    before, after = run(scenario())
+    before, after = talk(gateway, conversation)
     assert before == 'default got {"action": "late"}'
     assert after == "late route"
 
@@ -365,16 +270,7 @@ def test_auto_deploy_stage_makes_changes_live_at_once(gateway, integration, cont
     add_route(control, api_id, "$default", integration.base_url + "/ws/default")
     deployments = control.get_deployments(ApiId=api_id)["Items"]
     assert deployments and all(d["AutoDeployed"] for d in deployments)
-
-    async def scenario():
-        session, websocket = await _open(gateway)
-        await websocket.send_str("hello")
-        reply = await _receive_text(websocket)
-        await websocket.close()
-        await session.close()
-        return reply
-
-    assert run(scenario()) == "auto"
+    assert exchange(gateway, "hello") == ["auto"]
 
 
 def test_unknown_stage_and_extra_path_are_forbidden(gateway, api_id):
@@ -395,14 +291,10 @@ def test_unknown_stage_and_extra_path_are_forbidden(gateway, api_id):
 def test_subprotocol_chosen_by_the_connect_integration(gateway, integration, api_id):
     integration.respond("/ws/connect", headers={"Sec-WebSocket-Protocol": "chat.v2"})
 
-    async def scenario():
-        session, websocket = await _open(gateway, protocols=("chat.v1", "chat.v2"))
-        chosen = websocket.protocol
-        await websocket.close()
-        await session.close()
-        return chosen
+    async def chosen(websocket):
+        return websocket.protocol
 
-    assert run(scenario()) == "chat.v2"
+    assert talk(gateway, chosen, protocols=("chat.v1", "chat.v2")) == "chat.v2"
 
 
 # -- failing and slow integrations ------------------------------------------------------
@@ -414,18 +306,14 @@ def test_slow_or_down_connect_integration_is_refused_while_other_sockets_keep_wo
         deploy_websocket_api(control, integration.base_url, timeout_ms=300)
         integration.respond("/ws/default", body="still here")
 
-        async def scenario():
-            session, healthy = await _open(gateway)
+        async def conversation(healthy):
             integration.respond("/ws/connect", delay=2)
             with pytest.raises(aiohttp.WSServerHandshakeError) as slow:
-                await _open(gateway)
-            await healthy.send_str("ping")
-            reply = await _receive_text(healthy)
-            await healthy.close()
-            await session.close()
-            return slow.value.status, reply
+                async with aiohttp.ClientSession() as session:
+                    await session.ws_connect(gateway.websocket_url("production"))
+            return slow.value.status, await ask(healthy, "ping")
 
-        slow_status, reply = run(scenario())
+        slow_status, reply = talk(gateway, conversation)
     assert slow_status == 504
     assert reply == "still here"
 
@@ -435,13 +323,9 @@ def test_unreachable_connect_integration_gives_502():
         control = control_client(gateway)
         # Port 9 (discard) is closed on 127.0.0.1: nothing answers there.
         deploy_websocket_api(control, "http://127.0.0.1:9")
-
-        async def scenario():
-            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-                await _open(gateway)
-            return refused.value.status
-
-        assert run(scenario()) == 502
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            connect_and_close(gateway)
+        assert refused.value.status == 502
 
 
 def test_failing_message_integration_gives_internal_server_error_frame(integration):
@@ -449,19 +333,13 @@ def test_failing_message_integration_gives_internal_server_error_frame(integrati
         control = control_client(gateway)
         deploy_websocket_api(control, integration.base_url, timeout_ms=300)
 
-        async def scenario():
-            session, websocket = await _open(gateway)
+        async def conversation(websocket):
             integration.respond("/ws/default", delay=2)
-            await websocket.send_str("slow one")
-            frame = json.loads(await _receive_text(websocket))
+            frame = json.loads(await ask(websocket, "slow one"))
             integration.respond("/ws/default", body="fast again")
-            await websocket.send_str("fast one")
-            reply = await _receive_text(websocket)
-            await websocket.close()
-            await session.close()
-            return frame, reply
+            return frame, await ask(websocket, "fast one")
 
-        frame, reply = run(scenario())
+        frame, reply = talk(gateway, conversation)
     assert frame["message"] == "Internal server error"
     assert CONNECTION_ID.match(frame["connectionId"])
     assert reply == "fast again"
@@ -469,16 +347,7 @@ def test_failing_message_integration_gives_internal_server_error_frame(integrati
 
 def test_two_way_route_passes_an_error_answer_through(gateway, integration, api_id):
     integration.respond("/ws/default", status=400, body='{"error": "bad message"}')
-
-    async def scenario():
-        session, websocket = await _open(gateway)
-        await websocket.send_str("x")
-        reply = await _receive_text(websocket)
-        await websocket.close()
-        await session.close()
-        return reply
-
-    assert run(scenario()) == '{"error": "bad message"}'
+    assert exchange(gateway, "x") == ['{"error": "bad message"}']
 
 
 # -- limits ---------------------------------------------------------------------------------
@@ -487,14 +356,7 @@ def test_two_way_route_passes_an_error_answer_through(gateway, integration, api_
 def test_idle_timeout_closes_the_socket_and_delivers_disconnect(integration):
     with start_gateway(idle_timeout_seconds=0.5) as gateway:
         deploy_websocket_api(control_client(gateway), integration.base_url)
-
-        async def scenario():
-            session, websocket = await _open(gateway)
-            message = await websocket.receive(timeout=10)
-            await session.close()
-            return message
-
-        message = run(scenario())
+        message = talk(gateway, lambda websocket: websocket.receive(timeout=10))
         assert message.type == aiohttp.WSMsgType.CLOSE
         assert message.data == 1001
         assert message.extra == "Idle timeout"
@@ -507,8 +369,7 @@ def test_activity_keeps_an_idle_timer_alive_but_not_the_maximum_connection_time(
         deploy_websocket_api(control_client(gateway), integration.base_url)
         integration.respond("/ws/default", body="ok")
 
-        async def scenario():
-            session, websocket = await _open(gateway)
+        async def conversation(websocket):
             replies = 0
             await websocket.send_str("keep busy")
             while True:
@@ -519,10 +380,9 @@ def test_activity_keeps_an_idle_timer_alive_but_not_the_maximum_connection_time(
                 await asyncio.sleep(0.05)
                 with contextlib.suppress(ConnectionResetError):
                     await websocket.send_str("keep busy")
-            await session.close()
             return message, replies
 
-        message, replies = run(scenario())
+        message, replies = talk(gateway, conversation)
         assert message.type == aiohttp.WSMsgType.CLOSE
         assert message.data == 1001
         assert message.extra == "Maximum connection time reached"
@@ -572,14 +432,11 @@ def test_a_message_of_128_kb_in_32_kb_frames_is_delivered(gateway, integration, 
 
 
 def test_binary_frames_close_with_1003(gateway, integration, api_id):
-    async def scenario():
-        session, websocket = await _open(gateway)
+    async def conversation(websocket):
         await websocket.send_bytes(b"\x00\x01")
-        message = await websocket.receive(timeout=10)
-        await session.close()
-        return message
+        return await websocket.receive(timeout=10)
 
-    message = run(scenario())
+    message = talk(gateway, conversation)
     assert message.type == aiohttp.WSMsgType.CLOSE
     assert message.data == 1003
     integration.wait_for("/ws/disconnect")
@@ -596,14 +453,11 @@ def test_binary_frames_close_with_1003(gateway, integration, api_id):
 def test_deleting_the_stage_or_the_api_closes_sockets_and_delivers_disconnect(
     gateway, integration, control, api_id, delete
 ):
-    async def scenario():
-        session, websocket = await _open(gateway)
+    async def conversation(websocket):
         await asyncio.to_thread(delete, control, api_id)
-        message = await websocket.receive(timeout=10)
-        await session.close()
-        return message
+        return await websocket.receive(timeout=10)
 
-    message = run(scenario())
+    message = talk(gateway, conversation)
     assert message.type == aiohttp.WSMsgType.CLOSE
     assert message.data == 1001
     [disconnect] = integration.wait_for("/ws/disconnect")
@@ -611,8 +465,7 @@ def test_deleting_the_stage_or_the_api_closes_sockets_and_delivers_disconnect(
 
 
 def test_a_connection_is_closed_once_with_the_first_code_asked_for(gateway, integration, api_id):
-    async def scenario():
-        session, websocket = await _open(gateway)
+    async def conversation(websocket):
         connection_id = integration.requests_to("/ws/connect")[0].headers["connectionId"]
 
         def close_twice():
@@ -623,11 +476,9 @@ def test_a_connection_is_closed_once_with_the_first_code_asked_for(gateway, inte
             return first is second is connection.close_task
 
         one_close = await asyncio.to_thread(gateway.call, close_twice)
-        message = await websocket.receive(timeout=10)
-        await session.close()
-        return one_close, message
+        return one_close, await websocket.receive(timeout=10)
 
-    one_close, message = run(scenario())
+    one_close, message = talk(gateway, conversation)
     assert one_close
     assert (message.type, message.data, message.extra) == (aiohttp.WSMsgType.CLOSE, 4001, "First reason")
     integration.wait_for("/ws/disconnect")
@@ -637,14 +488,11 @@ def test_gateway_shutdown_closes_sockets_and_delivers_disconnect(integration):
     gateway = start_gateway()
     deploy_websocket_api(control_client(gateway), integration.base_url)
 
-    async def scenario():
-        session, websocket = await _open(gateway)
+    async def conversation(websocket):
         await asyncio.to_thread(gateway.stop)
-        message = await websocket.receive(timeout=10)
-        await session.close()
-        return message
+        return await websocket.receive(timeout=10)
 
-    message = run(scenario())
+    message = talk(gateway, conversation)
     assert message.type == aiohttp.WSMsgType.CLOSE
     assert message.data == 1001
     integration.wait_for("/ws/disconnect")
