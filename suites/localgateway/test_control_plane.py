@@ -4,7 +4,7 @@ import aiohttp
 import boto3
 import pytest
 
-from .support import REGION, control_client, deploy_websocket_api, run, start_gateway
+from .support import REGION, connect_and_close, control_client, deploy_websocket_api, run, start_gateway
 
 
 def _integration(control, api_id, uri="http://127.0.0.1:9/ws/default", **extra):
@@ -283,15 +283,7 @@ def test_state_file_keeps_apis_across_restarts(tmp_path, integration):
     with start_gateway(state_file=state_file) as gateway:
         control = control_client(gateway)
         assert control.get_api(ApiId=api_id)["ApiId"] == api_id
-
-        async def scenario():
-            async with (
-                aiohttp.ClientSession() as session,
-                session.ws_connect(gateway.websocket_url("production")) as websocket,
-            ):
-                await websocket.close()
-
-        run(scenario())
+        connect_and_close(gateway)
     assert len(integration.requests_to("/ws/connect")) == 1
 
 

@@ -16,7 +16,7 @@ from django_aws_api_gateway_websockets import provisioning
 from django_aws_api_gateway_websockets.models import ApiGateway, ApiGatewayAdditionalRoute, WebSocketSession
 from django_aws_api_gateway_websockets.testing import browser_cookie_header, fetch_websocket_token
 
-from .support import WAIT_SECONDS, run, start_gateway
+from .support import WAIT_SECONDS, connect_and_close, start_gateway, talk
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.localgateway.fullstack_urls")]
 
@@ -58,22 +58,19 @@ def test_connect_message_custom_route_reply_and_disconnect(stack, client, user):
     gateway, record = stack
     client.force_login(user)
     token = fetch_websocket_token(client)
-    url = f"{gateway.websocket_url('production')}?channel=room-1&ws_token={token}"
 
-    async def scenario():
-        async with aiohttp.ClientSession() as session:
-            websocket = await session.ws_connect(url, headers=_browser_headers(client))
-            await websocket.send_str('{"action": "ping"}')
-            pong = await websocket.receive_json(timeout=WAIT_SECONDS)
-            await websocket.send_str('{"action": "notifications", "text": "hello"}')
-            routed = await websocket.receive_json(timeout=WAIT_SECONDS)
-            session_row = await asyncio.to_thread(WebSocketSession.objects.get)
-            await asyncio.to_thread(session_row.send_message, {"pushed": "from Django"})
-            pushed = await websocket.receive_json(timeout=WAIT_SECONDS)
-            await websocket.close()
+    async def conversation(websocket):
+        await websocket.send_str('{"action": "ping"}')
+        pong = await websocket.receive_json(timeout=WAIT_SECONDS)
+        await websocket.send_str('{"action": "notifications", "text": "hello"}')
+        routed = await websocket.receive_json(timeout=WAIT_SECONDS)
+        session_row = await asyncio.to_thread(WebSocketSession.objects.get)
+        await asyncio.to_thread(session_row.send_message, {"pushed": "from Django"})
+        pushed = await websocket.receive_json(timeout=WAIT_SECONDS)
         return pong, routed, pushed, session_row
 
-    pong, routed, pushed, session_row = run(scenario())
+    query = f"?channel=room-1&ws_token={token}"
+    pong, routed, pushed, session_row = talk(gateway, conversation, query, headers=_browser_headers(client))
     assert pong == {"type": "pong", "channel": "room-1"}
     assert routed == {"via": "notifications view", "text": "hello"}
     assert pushed == {"pushed": "from Django"}
@@ -88,16 +85,9 @@ def test_a_refused_connect_fails_the_handshake(stack, client, user):
     gateway, _ = stack
     client.force_login(user)
 
-    async def scenario():
-        async with aiohttp.ClientSession() as session:
-            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-                await session.ws_connect(
-                    f"{gateway.websocket_url('production')}?channel=room-1&ws_token=not-a-token",
-                    headers=_browser_headers(client),
-                )
-        return refused.value.status
-
-    assert run(scenario()) == 403
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        connect_and_close(gateway, "?channel=room-1&ws_token=not-a-token", headers=_browser_headers(client))
+    assert refused.value.status == 403
     assert not WebSocketSession.objects.exists()
 
 
@@ -106,19 +96,15 @@ def test_deleting_a_connection_through_the_management_api_closes_the_session(sta
     client.force_login(user)
     token = fetch_websocket_token(client)
 
-    async def scenario():
-        async with aiohttp.ClientSession() as session:
-            websocket = await session.ws_connect(
-                f"{gateway.websocket_url('production')}?ws_token={token}", headers=_browser_headers(client)
-            )
-            row = await asyncio.to_thread(WebSocketSession.objects.get)
-            gone_before = await asyncio.to_thread(row.send_message, {"n": 1})
-            await websocket.receive(timeout=WAIT_SECONDS)
-            await asyncio.to_thread(_delete_connection, gateway, row.connection_id)
-            closed = await websocket.receive(timeout=WAIT_SECONDS)
+    async def conversation(websocket):
+        row = await asyncio.to_thread(WebSocketSession.objects.get)
+        gone_before = await asyncio.to_thread(row.send_message, {"n": 1})
+        await websocket.receive(timeout=WAIT_SECONDS)
+        await asyncio.to_thread(_delete_connection, gateway, row.connection_id)
+        closed = await websocket.receive(timeout=WAIT_SECONDS)
         return gone_before, closed, row
 
-    report, closed, row = run(scenario())
+    report, closed, row = talk(gateway, conversation, f"?ws_token={token}", headers=_browser_headers(client))
     assert report.ok
     assert closed.type == aiohttp.WSMsgType.CLOSE
     assert row.channel_name == "lobby"

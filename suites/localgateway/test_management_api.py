@@ -9,33 +9,39 @@ from botocore.exceptions import ClientError
 
 from localgateway.faults import FaultRule
 
-from .support import control_client, deploy_websocket_api, management_client, run, start_gateway
+from .support import (
+    connect_and_close,
+    control_client,
+    deploy_websocket_api,
+    management_client,
+    run,
+    start_gateway,
+    talk,
+)
 
 # The gateway checks that a request is signed for execute-api, not the signature itself.
 ANY_SIGNATURE = "AWS4-HMAC-SHA256 Credential=local/20240101/eu-west-1/execute-api/aws4_request, Signature=0"
 
 
-async def _connected(gateway, integration, user_agent="test-browser/1.0"):
-    session = aiohttp.ClientSession(headers={"User-Agent": user_agent})
-    websocket = await session.ws_connect(gateway.websocket_url("production"))
-    connection_id = integration.requests_to("/ws/connect")[-1].headers["connectionId"]
-    return session, websocket, connection_id
+def _connection_id(integration):
+    """The id of the connection opened last."""
+    return integration.requests_to("/ws/connect")[-1].headers["connectionId"]
 
 
 def test_post_get_and_delete_a_connection(gateway, integration, api_id):
     client = management_client(gateway)
 
-    async def scenario():
-        session, websocket, connection_id = await _connected(gateway, integration)
+    async def conversation(websocket):
+        connection_id = _connection_id(integration)
         await asyncio.to_thread(client.post_to_connection, ConnectionId=connection_id, Data=b'{"hello": "world"}')
         pushed = await websocket.receive(timeout=10)
         described = await asyncio.to_thread(client.get_connection, ConnectionId=connection_id)
         deleted = await asyncio.to_thread(client.delete_connection, ConnectionId=connection_id)
         closed = await websocket.receive(timeout=10)
-        await session.close()
         return connection_id, pushed, described, deleted, closed
 
-    connection_id, pushed, described, deleted, closed = run(scenario())
+    browser = {"User-Agent": "test-browser/1.0"}
+    connection_id, pushed, described, deleted, closed = talk(gateway, conversation, headers=browser)
     assert pushed.type == aiohttp.WSMsgType.TEXT
     assert pushed.data == '{"hello": "world"}'
     assert isinstance(described["ConnectedAt"], datetime.datetime)
@@ -49,14 +55,8 @@ def test_post_get_and_delete_a_connection(gateway, integration, api_id):
 
 def test_unknown_and_closed_connections_raise_gone_exception(gateway, integration, api_id):
     client = management_client(gateway)
-
-    async def scenario():
-        session, websocket, connection_id = await _connected(gateway, integration)
-        await websocket.close()
-        await session.close()
-        return connection_id
-
-    closed_id = run(scenario())
+    connect_and_close(gateway)
+    closed_id = _connection_id(integration)
     integration.wait_for("/ws/disconnect")
     for connection_id in (closed_id, "AAAAAAAAAAAAAAA=", "not-an-id"):
         with pytest.raises(client.exceptions.GoneException):
@@ -70,17 +70,14 @@ def test_unknown_and_closed_connections_raise_gone_exception(gateway, integratio
 def test_posts_over_128_kib_are_refused_with_413_and_the_socket_stays(gateway, integration, api_id):
     client = management_client(gateway)
 
-    async def scenario():
-        session, websocket, connection_id = await _connected(gateway, integration)
+    async def conversation(websocket):
+        connection_id = _connection_id(integration)
         with pytest.raises(client.exceptions.PayloadTooLargeException):
             await asyncio.to_thread(client.post_to_connection, ConnectionId=connection_id, Data=b"x" * 131073)
         await asyncio.to_thread(client.post_to_connection, ConnectionId=connection_id, Data=b"y" * 131072)
-        received = await websocket.receive(timeout=10)
-        await websocket.close()
-        await session.close()
-        return received
+        return await websocket.receive(timeout=10)
 
-    received = run(scenario())
+    received = talk(gateway, conversation)
     assert received.data == "y" * 131072
 
 
@@ -106,17 +103,12 @@ async def _post_in_two_writes(port, path, first, second):
 
 
 def test_a_post_whose_body_arrives_in_two_writes_is_sent_whole(gateway, integration, api_id):
-    async def scenario():
-        session, websocket, connection_id = await _connected(gateway, integration)
-        status = await _post_in_two_writes(
-            gateway.port, f"/production/@connections/{connection_id}", b"a" * 1000, b"b" * 1000
-        )
-        received = await websocket.receive(timeout=10)
-        await websocket.close()
-        await session.close()
-        return status, received
+    async def conversation(websocket):
+        path = f"/production/@connections/{_connection_id(integration)}"
+        status = await _post_in_two_writes(gateway.port, path, b"a" * 1000, b"b" * 1000)
+        return status, await websocket.receive(timeout=10)
 
-    status, received = run(scenario())
+    status, received = talk(gateway, conversation)
     assert status == 200
     assert received.data == "a" * 1000 + "b" * 1000
 
@@ -124,15 +116,12 @@ def test_a_post_whose_body_arrives_in_two_writes_is_sent_whole(gateway, integrat
 def test_an_empty_post_is_a_bad_request(gateway, integration, api_id):
     client = management_client(gateway)
 
-    async def scenario():
-        session, websocket, connection_id = await _connected(gateway, integration)
+    async def conversation(websocket):
         with pytest.raises(ClientError) as refused:
-            await asyncio.to_thread(client.post_to_connection, ConnectionId=connection_id, Data=b"")
-        await websocket.close()
-        await session.close()
+            await asyncio.to_thread(client.post_to_connection, ConnectionId=_connection_id(integration), Data=b"")
         return refused.value.response
 
-    response = run(scenario())
+    response = talk(gateway, conversation)
     assert response["Error"]["Code"] == "BadRequestException"
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
@@ -142,14 +131,11 @@ def test_a_connection_is_only_reachable_through_its_own_stage(gateway, integrati
     control.create_deployment(ApiId=api_id, StageName="staging")
     staging = management_client(gateway, stage="staging")
 
-    async def scenario():
-        session, websocket, connection_id = await _connected(gateway, integration)
+    async def conversation(websocket):
         with pytest.raises(staging.exceptions.GoneException):
-            await asyncio.to_thread(staging.post_to_connection, ConnectionId=connection_id, Data=b"x")
-        await websocket.close()
-        await session.close()
+            await asyncio.to_thread(staging.post_to_connection, ConnectionId=_connection_id(integration), Data=b"x")
 
-    run(scenario())
+    talk(gateway, conversation)
 
 
 def test_unknown_stage_and_unsigned_requests_are_forbidden(gateway, integration, api_id):
@@ -194,15 +180,12 @@ def test_injected_throttling_is_retried_by_boto3(gateway, integration, api_id):
         gateway.gateway.faults.add, FaultRule(plane="management", operation="PostToConnection", status=429, times=2)
     )
 
-    async def scenario():
-        session, websocket, connection_id = await _connected(gateway, integration)
+    async def conversation(websocket):
+        connection_id = _connection_id(integration)
         answer = await asyncio.to_thread(client.post_to_connection, ConnectionId=connection_id, Data=b"eventually")
-        received = await websocket.receive(timeout=10)
-        await websocket.close()
-        await session.close()
-        return answer, received
+        return answer, await websocket.receive(timeout=10)
 
-    answer, received = run(scenario())
+    answer, received = talk(gateway, conversation)
     assert answer["ResponseMetadata"]["RetryAttempts"] == 2
     assert received.data == "eventually"
 
