@@ -397,10 +397,20 @@ def test_next_steps_name_the_chosen_target(tmp_path, target):
     assert "render_policies.py --account-id" in completed.stdout
 
 
+README_TARGET_MARKERS = {
+    "linux-systemd": "deploy/linux-systemd/install.sh",
+    "container": "aws ecs register-task-definition",
+    "none": "No deploy target was chosen",
+}
+
+
 def test_readme_deploy_section_walks_from_bake_to_a_live_socket(bake):
     for target in DEPLOY_TARGETS:
         readme = (bake(deploy_target=target, aws_account_id="123456789012") / "README.md").read_text()
         deploy = readme.split("## Deploy", 1)[1]
+        # Written for the chosen target, and for no other.
+        for other, marker in README_TARGET_MARKERS.items():
+            assert (marker in deploy) == (other == target), (target, marker)
         for command in [
             "aws acm request-certificate",
             "aws route53 list-hosted-zones-by-name",
