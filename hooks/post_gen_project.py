@@ -1,5 +1,6 @@
 """Finish the baked project: remove what was not chosen (example apps, other deploy
-targets), write a private .env with a fresh secret key, render the IAM policies from
+targets), write a private .env with fresh secrets (the Django secret key and the
+shared secret API Gateway sends to Django), render the IAM policies from
 the region and account answers, mark scripts executable and print the next steps.
 
 Cookiecutter renders this file with the answers and runs it inside the new project.
@@ -7,6 +8,7 @@ Cookiecutter renders this file with the answers and runs it inside the new proje
 
 import importlib.util
 import json
+import os
 import secrets
 import shutil
 import stat
@@ -88,15 +90,40 @@ def render_iam_policies():
     )
 
 
+def fresh_secrets():
+    """The private values .env gets, each fresh per bake.
+
+    WEBSOCKET_GATEWAY_SECRET travels as an API Gateway stage variable, whose values
+    allow letters, digits and a few symbols: token_urlsafe gives letters, digits,
+    ``-`` and ``_`` only (64 of them for 48 bytes).
+    """
+    return {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "WEBSOCKET_GATEWAY_SECRET": secrets.token_urlsafe(48),
+    }
+
+
 def write_env_file():
-    example = (PROJECT / ".env.example").read_text()
-    secret = secrets.token_urlsafe(50)
-    lines = [
-        f"DJANGO_SECRET_KEY={secret}" if line.startswith("DJANGO_SECRET_KEY=") else line
-        for line in example.splitlines()
-    ]
+    """.env = .env.example with a fresh value on each secret's line (appended if the
+    example has none), private to the user (mode 0600) and gitignored."""
+    values = fresh_secrets()
+    lines, written = [], set()
+    for line in (PROJECT / ".env.example").read_text().splitlines():
+        name = line.split("=", 1)[0]
+        if name in values and "=" in line:
+            line = f"{name}={values[name]}"
+            written.add(name)
+        lines.append(line)
+    missing = [name for name in values if name not in written]
+    if missing:
+        lines.append("")
+        lines.append("# Generated for this project by the template (.env is private and gitignored).")
+        lines.extend(f"{name}={values[name]}" for name in missing)
     env_file = PROJECT / ".env"
-    env_file.write_text("\n".join(lines) + "\n")
+    # Created private: never readable by others, not even for a moment.
+    descriptor = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as output:
+        output.write("\n".join(lines) + "\n")
     env_file.chmod(0o600)
 
 

@@ -159,6 +159,10 @@ def test_systemd_units_run_the_deploy_scripts_as_the_service_user(bake):
     # one API Gateway wrote; nginx must not append its own peer (API Gateway) after it.
     assert "proxy_set_header X-Forwarded-For $http_x_forwarded_for;" in nginx
     assert "$proxy_add_x_forwarded_for" not in nginx
+    # ... so no proxy of the deployment's own appends an entry: the view skips none.
+    environment = (units / "server.env").read_text()
+    assert re.search(r"^WEBSOCKET_FORWARDED_FOR_PROXIES=0$", environment, re.MULTILINE)
+    assert re.search(r"^WEBSOCKET_GATEWAY_SECRET=$", environment, re.MULTILINE), "filled in by install.sh"
     assert "proxy_read_timeout 28s;" in nginx
 
 
@@ -316,14 +320,16 @@ def test_ecs_task_definition_takes_secrets_from_parameter_store(bake, credential
     (container,) = task["containerDefinitions"]
     assert container["portMappings"] == [{"containerPort": 8000, "protocol": "tcp"}]
     secrets_ = {item["name"]: item["valueFrom"] for item in container["secrets"]}
-    expected = {"DJANGO_SECRET_KEY", "DATABASE_URL"}
+    expected = {"DJANGO_SECRET_KEY", "DATABASE_URL", "WEBSOCKET_GATEWAY_SECRET"}
     if credentials == "access_keys":
         expected |= {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
     assert set(secrets_) == expected
     for name, source in secrets_.items():
         assert source == f"arn:aws:ssm:eu-west-1:{arn_account}:parameter/{SLUG}/{name}"
-    plain = {item["name"] for item in container["environment"]}
-    assert not plain & {"DJANGO_SECRET_KEY", "DATABASE_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    plain = {item["name"]: item["value"] for item in container["environment"]}
+    assert not set(plain) & {*SECRET_VARIABLES, "DATABASE_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    # An Application Load Balancer appends one X-Forwarded-For entry after API Gateway's.
+    assert plain["WEBSOCKET_FORWARDED_FOR_PROXIES"] == "1"
 
 
 # -- environment and secrets ------------------------------------------------------------------
@@ -367,12 +373,19 @@ def test_env_example_documents_every_variable_the_project_reads(bake, credential
     assert read - documented == set()
 
 
+SECRET_VARIABLES = ("DJANGO_SECRET_KEY", "WEBSOCKET_GATEWAY_SECRET", "WEBSOCKET_GATEWAY_SECRET_PREVIOUS")
+
+
+def env_file_values(path):
+    lines = path.read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
 @pytest.mark.parametrize("credentials", choices("aws_credentials"))
 def test_no_secret_is_written_into_a_tracked_file(bake, credentials, tmp_path):
     project = bake(aws_credentials=credentials, deploy_target="linux-systemd")
-    secret = dict(line.split("=", 1) for line in (project / ".env").read_text().splitlines() if "=" in line)[
-        "DJANGO_SECRET_KEY"
-    ]
+    values = env_file_values(project / ".env")
+    generated = [values["DJANGO_SECRET_KEY"], values["WEBSOCKET_GATEWAY_SECRET"]]
     assert oct((project / ".env").stat().st_mode & 0o777) == "0o600"
     git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
     assert run([*git, "init", "-q"], cwd=project).returncode == 0
@@ -381,8 +394,27 @@ def test_no_secret_is_written_into_a_tracked_file(bake, credentials, tmp_path):
     assert ".env" not in tracked and ".env.example" in tracked
     for relative in tracked:
         text = (project / relative).read_text(errors="ignore")
-        assert secret not in text, relative
+        assert not [secret for secret in generated if secret in text], relative
         assert not re.search(r"AWS_SECRET_ACCESS_KEY\s*=\s*[\"']?[A-Za-z0-9/+]{30,}", text), relative
+
+
+def test_the_gateway_secret_replaces_the_line_of_env_example_when_it_has_one(tmp_path):
+    """The hook fills in a ``WEBSOCKET_GATEWAY_SECRET=`` line of .env.example where it
+    stands, and appends one only when the example has none."""
+    template = tmp_path / "template"
+    shutil.copytree(TEMPLATE_DIR, template, ignore=shutil.ignore_patterns(".git", ".venv", ".scratch", "site"))
+    example = template / "{{cookiecutter.project_slug}}/.env.example"
+    lines = example.read_text().splitlines()
+    lines = [line for line in lines if not line.startswith("WEBSOCKET_GATEWAY_SECRET=")]
+    lines.insert(10, "WEBSOCKET_GATEWAY_SECRET=")
+    example.write_text("\n".join(lines) + "\n")
+    project = Path(cookiecutter(str(template), no_input=True, output_dir=str(tmp_path / "out")))
+    written = (project / ".env").read_text().splitlines()
+    assigned = [index for index, line in enumerate(written) if line.startswith("WEBSOCKET_GATEWAY_SECRET=")]
+    assert len(assigned) == 1
+    assert re.fullmatch(r"WEBSOCKET_GATEWAY_SECRET=[A-Za-z0-9_-]{64}", written[assigned[0]])
+    example_lines = (project / ".env.example").read_text().splitlines()
+    assert example_lines[assigned[0]] == "WEBSOCKET_GATEWAY_SECRET=", "in place of the example's line"
 
 
 @pytest.mark.parametrize("target", DEPLOY_TARGETS)
@@ -838,9 +870,13 @@ def test_linux_install_script_sets_up_a_server_in_a_scratch_root(installed, tmp_
     first = run(script, cwd=tmp_path, env=env)
     assert first.returncode == 0, first.stderr
     env_file = root / "etc" / SLUG / "env"
-    assert oct(env_file.stat().st_mode & 0o777) == "0o640"
+    assert oct(env_file.stat().st_mode & 0o777) == "0o600", "secrets: root only"
     secret = re.search(r"^DJANGO_SECRET_KEY=(\S{50,})$", env_file.read_text(), re.MULTILINE)
     assert secret, "a fresh secret key"
+    gateway_secret = re.search(r"^WEBSOCKET_GATEWAY_SECRET=([A-Za-z0-9_-]{64})$", env_file.read_text(), re.MULTILINE)
+    assert gateway_secret, "a fresh gateway secret, in a stage variable's characters"
+    assert gateway_secret.group(1) != secret.group(1)
+    assert env_file_values(env_file)["WEBSOCKET_FORWARDED_FOR_PROXIES"] == "0"
     assert "Review" in first.stdout
     assert not (root / "etc/systemd/system").exists(), "the first run stops for the review"
 
@@ -852,7 +888,7 @@ def test_linux_install_script_sets_up_a_server_in_a_scratch_root(installed, tmp_
     log = calls.read_text()
     for expected in [
         f"useradd --system --user-group --home-dir /var/lib/{SLUG}",
-        f"chown root:{SLUG} {root}/etc/{SLUG}/env.new",
+        f"chown root:root {root}/etc/{SLUG}/env.new",
         f"pip install --quiet {app}",
         "certbot certonly --nginx --non-interactive --agree-tos --deploy-hook systemctl reload nginx",
         "nginx -t",
@@ -863,6 +899,23 @@ def test_linux_install_script_sets_up_a_server_in_a_scratch_root(installed, tmp_
         assert expected in log, expected
     assert log.index("release.service") < log.index("reload-or-restart"), "release before the restart"
     assert env_file.read_text().count(secret.group(1)) == 1, "the secret key is kept on updates"
+    assert env_file.read_text().count(gateway_secret.group(1)) == 1, "the gateway secret is kept on updates"
+
+    # An environment from before the gateway secret (group-readable, as install.sh wrote it
+    # then) gets a fresh one on the next run, and becomes root only; the rest stays.
+    older = re.sub(r"(?m)^WEBSOCKET_GATEWAY_SECRET=.*\n", "", env_file.read_text())
+    env_file.write_text(older)
+    env_file.chmod(0o640)
+    third = run(script, cwd=tmp_path, env=env)
+    assert third.returncode == 0, third.stderr
+    assert oct(env_file.stat().st_mode & 0o777) == "0o600"
+    added = env_file_values(env_file)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{64}", added["WEBSOCKET_GATEWAY_SECRET"])
+    assert added["WEBSOCKET_GATEWAY_SECRET"] != gateway_secret.group(1)
+    assert added["DJANGO_SECRET_KEY"] == secret.group(1)
+    fourth = run(script, cwd=tmp_path, env=env)
+    assert fourth.returncode == 0, fourth.stderr
+    assert env_file_values(env_file)["WEBSOCKET_GATEWAY_SECRET"] == added["WEBSOCKET_GATEWAY_SECRET"]
 
     # A value still to fill in stops it, with the reason.
     env_file.write_text(env_file.read_text() + "DATABASE_URL=postgres://x:CHANGE_ME@db/x\n")

@@ -5,7 +5,8 @@
 #     sudo /srv/{{ cookiecutter.project_slug }}/deploy/linux-systemd/install.sh
 #
 # First run: installs packages, creates the service user, writes
-# /etc/{{ cookiecutter.project_slug }}/env with a fresh secret key and stops so that you can review it.
+# /etc/{{ cookiecutter.project_slug }}/env (root only) with a fresh secret key and API Gateway secret, and stops so
+# that you can review it.
 # Every later run: installs dependencies, systemd units and the nginx site, gets the
 # TLS certificate for www.{{ cookiecutter.domain_name }} once, runs the release (checks, migrations, static
 # files, API Gateway sync) and restarts gunicorn gracefully. Safe to run again.
@@ -51,17 +52,35 @@ if ! id -u "$SLUG" >/dev/null 2>&1; then
     useradd --system --user-group --home-dir "/var/lib/$SLUG" --no-create-home --shell /usr/sbin/nologin "$SLUG"
 fi
 
+# A fresh secret: letters, digits, - and _ only (valid in an API Gateway stage variable too).
+new_secret() { "$PYTHON" -c "import secrets; print(secrets.token_urlsafe($1))"; }
+
+# The environment holds secrets: root only (mode 0600). systemd reads it as root and gives
+# it to the units; the service user never reads the file itself.
 if [[ ! -e "$ROOT$ENV_FILE" ]]; then
     say "Writing $ENV_FILE"
     install -d -m 0750 "$ROOT$CONFIG_DIR"
     chown "root:$SLUG" "$ROOT$CONFIG_DIR"
-    secret="$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(50))')"
-    sed "s|^DJANGO_SECRET_KEY=.*|DJANGO_SECRET_KEY=$secret|" "$HERE/deploy/linux-systemd/server.env" >"$ROOT$ENV_FILE.new"
-    chown "root:$SLUG" "$ROOT$ENV_FILE.new"
-    chmod 0640 "$ROOT$ENV_FILE.new"
+    (
+        umask 077
+        sed -e "s|^DJANGO_SECRET_KEY=.*|DJANGO_SECRET_KEY=$(new_secret 50)|" \
+            -e "s|^WEBSOCKET_GATEWAY_SECRET=.*|WEBSOCKET_GATEWAY_SECRET=$(new_secret 48)|" \
+            "$HERE/deploy/linux-systemd/server.env" >"$ROOT$ENV_FILE.new"
+    )
+    chown root:root "$ROOT$ENV_FILE.new"
+    chmod 0600 "$ROOT$ENV_FILE.new"
     mv "$ROOT$ENV_FILE.new" "$ROOT$ENV_FILE"
     say "Review $ENV_FILE (replace every CHANGE_ME), then run this script again."
     exit 0
+fi
+# Root only, also for an environment an older install.sh wrote (0640, group $SLUG).
+chown root:root "$ROOT$ENV_FILE"
+chmod 0600 "$ROOT$ENV_FILE"
+# An environment written before the gateway secret existed gets one; a set one is kept.
+if ! grep -qE '^WEBSOCKET_GATEWAY_SECRET=.+' "$ROOT$ENV_FILE"; then
+    say "Adding a fresh WEBSOCKET_GATEWAY_SECRET to $ENV_FILE"
+    sed -i '/^WEBSOCKET_GATEWAY_SECRET=$/d' "$ROOT$ENV_FILE"
+    printf 'WEBSOCKET_GATEWAY_SECRET=%s\n' "$(new_secret 48)" >>"$ROOT$ENV_FILE"
 fi
 if grep -qE '^[^#]*CHANGE_ME' "$ROOT$ENV_FILE"; then
     fail "$ENV_FILE still contains CHANGE_ME: fill in those values (sudoedit $ENV_FILE), then run me again"
