@@ -166,6 +166,26 @@ def test_systemd_units_run_the_deploy_scripts_as_the_service_user(bake):
     assert "proxy_read_timeout 28s;" in nginx
 
 
+# Variables that would put the query string, and with it ?ws_token=, into a log line.
+QUERY_VARIABLES = re.compile(r"\$(?:request|request_uri|args|query_string|is_args|arg_\w+)\b")
+
+
+def test_nginx_logs_api_gateways_calls_without_their_query_string(bake):
+    """Static: nginx may not be installed here. The /ws/ location (where $connect brings
+    the single-use token in ?ws_token=) logs with a format that has no query string."""
+    nginx = (bake(deploy_target="linux-systemd") / "deploy/linux-systemd/nginx-site.conf").read_text()
+    formats = dict(re.findall(r"^log_format\s+(\w+)\s+(.*?);\s*$", nginx, re.MULTILINE | re.DOTALL))
+    locations = dict(re.findall(r"^\s*location\s+(\S+)\s*\{(.*?)\}", nginx, re.MULTILINE | re.DOTALL))
+    (log,) = re.findall(r"^\s*access_log\s+(\S+)\s+(\w+);", locations["/ws/"], re.MULTILINE)
+    assert log[1] in formats, "the /ws/ location names a log_format of the site"
+    assert "$request_method $uri $server_protocol" in formats[log[1]]
+    assert not QUERY_VARIABLES.search(formats[log[1]])
+    assert QUERY_VARIABLES.search('"$request" $status') and not QUERY_VARIABLES.search("$request_method $uri")
+    # The location still reaches gunicorn, with the server's proxy headers.
+    assert f"proxy_pass http://{SLUG}_gunicorn;" in locations["/ws/"]
+    assert "proxy_set_header" not in locations["/ws/"], "a location's own proxy_set_header drops the server's"
+
+
 # -- IAM policies --------------------------------------------------------------------------
 
 RUNTIME_ACTIONS = {"execute-api:ManageConnections"}
@@ -785,6 +805,7 @@ def test_release_runs_against_the_local_gateway_then_gunicorn_serves_pages_and_h
     assert (name, kind, alias.rstrip(".")) == ("ws.example.com.", "A", state["gateway_domain"])
 
     server = Server(web, cwd=project, env={**env, **web_env}, log=tmp_path / "gunicorn.log")
+    token = secrets.token_urlsafe(32)
     try:
         site = f"http://127.0.0.1:{web_port}"
         proxy = {"Host": "www.example.com", "X-Forwarded-Proto": "https"}
@@ -806,10 +827,14 @@ def test_release_runs_against_the_local_gateway_then_gunicorn_serves_pages_and_h
         # Plain HTTP is redirected to HTTPS, a foreign Host is refused.
         assert fetch(f"{site}/", {"Host": "www.example.com"})[0] == 301
         assert fetch(f"{site}/", {"Host": "evil.example.net", "X-Forwarded-Proto": "https"})[0] == 400
+        # A $connect callback's single-use token stays out of the access log.
+        assert post(f"{site}/ws/connect?ws_token={token}&channel=default", proxy) is not None
     finally:
         server.stop()
     assert server.process.returncode == 0
-    assert "Starting gunicorn" in Path(server.log).read_text()
+    served = Path(server.log).read_text()
+    assert "Starting gunicorn" in served
+    assert '"POST /ws/connect HTTP/1.1"' in served and token not in served
 
     # The scheduled clean-up removes spent tokens and old rate-limit rows.
     python = [project / ".venv/bin/python", "manage.py", "shell", "--no-imports", "-c"]
@@ -843,6 +868,42 @@ def test_gunicorn_refuses_a_timeout_beyond_api_gateways_limit(installed, tmp_pat
     )
     assert completed.returncode != 0
     assert "29-second integration timeout" in completed.stdout + completed.stderr
+
+
+def post(url, headers):
+    """The status of one POST with an empty body; None if unreachable."""
+    request = urllib.request.Request(url, data=b"", headers=headers, method="POST")  # noqa: S310 - 127.0.0.1 only
+    try:
+        with _opener.open(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return None
+
+
+@pytest.mark.slow
+def test_gunicorn_access_log_leaves_out_the_query_string(installed, tmp_path):
+    """A $connect callback brings the single-use token in ?ws_token=: gunicorn, started with
+    deploy/gunicorn.conf.py and production settings on 127.0.0.1, logs the request without it."""
+    project = installed(deploy_target="none")
+    port = free_port()
+    env = production_env(project, tmp_path, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1")
+    gunicorn = [project / ".venv/bin/gunicorn", "--config", "deploy/gunicorn.conf.py", "config.wsgi:application"]
+    server = Server(gunicorn, cwd=project, env=env, log=tmp_path / "gunicorn.log")
+    token = secrets.token_urlsafe(32)
+    proxy = {"Host": "www.example.com", "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+    try:
+        site = f"http://127.0.0.1:{port}"
+        server.wait_until(lambda: fetch(f"{site}/healthz")[0] == 200, "gunicorn")
+        assert post(f"{site}/ws/connect?ws_token={token}&channel=default", proxy) is not None
+        assert fetch(f"{site}/ws/connect?ws_token={token}", proxy)[0] is not None
+    finally:
+        server.stop()
+    log = Path(server.log).read_text()
+    assert '"POST /ws/connect HTTP/1.1"' in log and '"GET /ws/connect HTTP/1.1"' in log, log
+    assert token not in log
+    assert "ws_token" not in log
 
 
 @pytest.mark.slow
