@@ -730,7 +730,8 @@ from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSoc
 user = get_user_model().objects.create_user("cleanup-probe")
 # Used, and older than the token rate limit's window, which counts used tokens too.
 WebSocketToken.objects.create(token="0" * 64, user=user, used=True, created_at=timezone.now() - timedelta(minutes=10))
-ConnectionRateLimit.objects.create(ip_address="203.0.113.9", attempt_time=timezone.now() - timedelta(days=3))
+# Older than the seven days of connection attempts that deploy/cleanup.sh keeps.
+ConnectionRateLimit.objects.create(ip_address="203.0.113.9", attempt_time=timezone.now() - timedelta(days=8))
 """
 
 COUNT_ROWS = """
