@@ -35,9 +35,6 @@ DEPLOY_TARGET_PATHS = {
     "container": ["Dockerfile", ".dockerignore", "deploy/container"],
     "none": [],
 }
-# Who assumes the roles: an EC2 instance role when the server's credentials come from a
-# role; on ECS always (the task execution role), and the task role too with iam_role.
-ROLE_TRUST_SERVICE = {"linux-systemd": "ec2", "container": "ecs-tasks"}
 
 
 def chosen(answer):
@@ -68,25 +65,27 @@ def remove_unchosen_deploy_targets():
         if other != target:
             for relative in paths:
                 remove(relative)
+    # How the Linux target's release unit gets the release identity: a profile that assumes
+    # the release role (aws-config), or the release user's access keys (release.env).
+    keys = ANSWERS["aws_credentials"] == "access_keys"
+    remove("deploy/linux-systemd/aws-config" if keys else "deploy/linux-systemd/release.env")
 
 
 def render_iam_policies():
     """Write deploy/iam/*.json with the project's own renderer, so that re-running it
-    later (with a hosted zone id, say) gives the same documents."""
+    later (with a hosted zone id or the API id, say) gives the same documents: the web
+    role's runtime policy and the release role's policy, each with its trust policy."""
     script = PROJECT / "deploy" / "iam" / "render_policies.py"
     spec = importlib.util.spec_from_file_location("render_policies", script)
     renderer = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(renderer)
-    target = ANSWERS["deploy_target"]
-    trust_service = None
-    if target == "container" or ANSWERS["aws_credentials"] == "iam_role":
-        trust_service = ROLE_TRUST_SERVICE.get(target)
     return renderer.render(
         script.parent,
         region=ANSWERS["aws_region"],
         account_id=ANSWERS["aws_account_id"].strip(),
         websocket_host=f"ws.{ANSWERS['domain_name']}",
-        trust_service=trust_service,
+        target=ANSWERS["deploy_target"],
+        credentials=ANSWERS["aws_credentials"],
     )
 
 
@@ -153,14 +152,16 @@ DEPLOY_NEXT_STEPS = {
 }
 
 
-def print_next_steps(placeholders):
+def print_next_steps(policies):
     deploy = DEPLOY_NEXT_STEPS[ANSWERS["deploy_target"]].format(domain=ANSWERS["domain_name"], slug=SLUG)
-    todo = ""
-    if placeholders:
-        todo = (
-            f"\nThe IAM policies in deploy/iam/ still hold {' and '.join(placeholders)}: fill them in with\n"
+    written = "\n".join(f"  {name}: {purpose}" for name, purpose in policies.files.items())
+    todo = f"\nIAM policies in deploy/iam/, one identity per job (README.md, Deploy):\n{written}\n"
+    if policies.placeholders:
+        todo += (
+            f"They still hold {' and '.join(policies.placeholders)}: fill them in with\n"
             "  python3 deploy/iam/render_policies.py --account-id <12 digits> --hosted-zone-id <Z...>\n"
         )
+    todo += "".join(f"WARNING: {warning}\n" for warning in policies.warnings)
     print(
         f"""
 Your project is ready in {PROJECT}
@@ -179,10 +180,10 @@ Then open http://127.0.0.1:8000/ and log in as the demo user that make dev print
 def main():
     remove_unchosen_apps()
     remove_unchosen_deploy_targets()
-    placeholders = render_iam_policies()
+    policies = render_iam_policies()
     write_env_file()
     make_executable()
-    print_next_steps(placeholders)
+    print_next_steps(policies)
     return 0
 
 
