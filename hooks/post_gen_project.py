@@ -1,5 +1,6 @@
 """Finish the baked project: remove what was not chosen (example apps, other deploy
-targets), write a private .env with a fresh secret key, render the IAM policies from
+targets), write a private .env with fresh secrets (the Django secret key and the
+shared secret API Gateway sends to Django), render the IAM policies from
 the region and account answers, mark scripts executable and print the next steps.
 
 Cookiecutter renders this file with the answers and runs it inside the new project.
@@ -7,6 +8,7 @@ Cookiecutter renders this file with the answers and runs it inside the new proje
 
 import importlib.util
 import json
+import os
 import secrets
 import shutil
 import stat
@@ -33,9 +35,6 @@ DEPLOY_TARGET_PATHS = {
     "container": ["Dockerfile", ".dockerignore", "deploy/container"],
     "none": [],
 }
-# Who assumes the roles: an EC2 instance role when the server's credentials come from a
-# role; on ECS always (the task execution role), and the task role too with iam_role.
-ROLE_TRUST_SERVICE = {"linux-systemd": "ec2", "container": "ecs-tasks"}
 
 
 def chosen(answer):
@@ -66,44 +65,64 @@ def remove_unchosen_deploy_targets():
         if other != target:
             for relative in paths:
                 remove(relative)
+    # How the Linux target's release unit gets the release identity: a profile that assumes
+    # the release role (aws-config), or the release user's access keys (release.env).
+    keys = ANSWERS["aws_credentials"] == "access_keys"
+    remove("deploy/linux-systemd/aws-config" if keys else "deploy/linux-systemd/release.env")
 
 
 def render_iam_policies():
     """Write deploy/iam/*.json with the project's own renderer, so that re-running it
-    later (with a hosted zone id, say) gives the same documents."""
+    later (with a hosted zone id or the API id, say) gives the same documents: the web
+    role's runtime policy and the release role's policy, each with its trust policy."""
     script = PROJECT / "deploy" / "iam" / "render_policies.py"
     spec = importlib.util.spec_from_file_location("render_policies", script)
     renderer = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(renderer)
-    target = ANSWERS["deploy_target"]
-    trust_service = None
-    if target == "container" or ANSWERS["aws_credentials"] == "iam_role":
-        trust_service = ROLE_TRUST_SERVICE.get(target)
     return renderer.render(
         script.parent,
         region=ANSWERS["aws_region"],
         account_id=ANSWERS["aws_account_id"].strip(),
         websocket_host=f"ws.{ANSWERS['domain_name']}",
-        trust_service=trust_service,
+        target=ANSWERS["deploy_target"],
+        credentials=ANSWERS["aws_credentials"],
     )
 
 
-# Variables of .env.example that .env gets a fresh random value for.
-FRESH_SECRETS = {
-    "DJANGO_SECRET_KEY": lambda: secrets.token_urlsafe(50),
-    # Letters, digits, '-' and '_': what an API Gateway stage variable may hold.
-    "WEBSOCKET_GATEWAY_SECRET": lambda: secrets.token_urlsafe(48),
-}
+def fresh_secrets():
+    """The private values .env gets, each fresh per bake.
+
+    WEBSOCKET_GATEWAY_SECRET travels as an API Gateway stage variable, whose values
+    allow letters, digits and a few symbols: token_urlsafe gives letters, digits,
+    ``-`` and ``_`` only (64 of them for 48 bytes).
+    """
+    return {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "WEBSOCKET_GATEWAY_SECRET": secrets.token_urlsafe(48),
+    }
 
 
 def write_env_file():
-    example = (PROJECT / ".env.example").read_text()
-    lines = []
-    for line in example.splitlines():
+    """.env = .env.example with a fresh value on each secret's line (appended if the
+    example has none), private to the user (mode 0600) and gitignored."""
+    values = fresh_secrets()
+    lines, written = [], set()
+    for line in (PROJECT / ".env.example").read_text().splitlines():
         name = line.split("=", 1)[0]
-        lines.append(f"{name}={FRESH_SECRETS[name]()}" if "=" in line and name in FRESH_SECRETS else line)
+        if name in values and "=" in line:
+            line = f"{name}={values[name]}"
+            written.add(name)
+        lines.append(line)
+    missing = [name for name in values if name not in written]
+    if missing:
+        lines.append("")
+        lines.append("# Generated for this project by the template (.env is private and gitignored).")
+        lines.extend(f"{name}={values[name]}" for name in missing)
     env_file = PROJECT / ".env"
-    env_file.write_text("\n".join(lines) + "\n")
+    # Created private: never readable by others, not even for a moment.
+    descriptor = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as output:
+        output.write("\n".join(lines) + "\n")
     env_file.chmod(0o600)
 
 
@@ -133,14 +152,16 @@ DEPLOY_NEXT_STEPS = {
 }
 
 
-def print_next_steps(placeholders):
+def print_next_steps(policies):
     deploy = DEPLOY_NEXT_STEPS[ANSWERS["deploy_target"]].format(domain=ANSWERS["domain_name"], slug=SLUG)
-    todo = ""
-    if placeholders:
-        todo = (
-            f"\nThe IAM policies in deploy/iam/ still hold {' and '.join(placeholders)}: fill them in with\n"
+    written = "\n".join(f"  {name}: {purpose}" for name, purpose in policies.files.items())
+    todo = f"\nIAM policies in deploy/iam/, one identity per job (README.md, Deploy):\n{written}\n"
+    if policies.placeholders:
+        todo += (
+            f"They still hold {' and '.join(policies.placeholders)}: fill them in with\n"
             "  python3 deploy/iam/render_policies.py --account-id <12 digits> --hosted-zone-id <Z...>\n"
         )
+    todo += "".join(f"WARNING: {warning}\n" for warning in policies.warnings)
     print(
         f"""
 Your project is ready in {PROJECT}
@@ -159,10 +180,10 @@ Then open http://127.0.0.1:8000/ and log in as the demo user that make dev print
 def main():
     remove_unchosen_apps()
     remove_unchosen_deploy_targets()
-    placeholders = render_iam_policies()
+    policies = render_iam_policies()
     write_env_file()
     make_executable()
-    print_next_steps(placeholders)
+    print_next_steps(policies)
     return 0
 
 

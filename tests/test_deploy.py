@@ -3,6 +3,7 @@ and units pass their linters, the IAM policies hold exactly what the answers cal
 and (slow) a release runs end to end against the local gateway before a gunicorn with
 production settings serves pages and hashed static files on 127.0.0.1."""
 
+import configparser
 import json
 import os
 import re
@@ -33,8 +34,8 @@ COMMON_FILES = [
     "deploy/release.sh",
     "deploy/cleanup.sh",
     "deploy/iam/render_policies.py",
-    "deploy/iam/runtime-policy.json",
-    "deploy/iam/provisioning-policy.json",
+    "deploy/iam/web-runtime-policy.json",
+    "deploy/iam/release-policy.json",
 ]
 UNITS = [f"{SLUG}.service", f"{SLUG}-release.service", f"{SLUG}-cleanup.service", f"{SLUG}-cleanup.timer"]
 TARGET_FILES = {
@@ -43,13 +44,17 @@ TARGET_FILES = {
         "deploy/linux-systemd/nginx-site.conf",
         "deploy/linux-systemd/server.env",
         "deploy/linux-systemd/install.sh",
+        # How the release unit gets the release role (with iam_role, the default answer).
+        "deploy/linux-systemd/aws-config",
     ],
     "container": [
         "Dockerfile",
         ".dockerignore",
         "deploy/container/entrypoint.sh",
         "deploy/container/ecs-task-definition.json",
+        "deploy/container/ecs-release-task-definition.json",
         "deploy/iam/ecs-execution-policy.json",
+        "deploy/iam/ecs-execution-trust-policy.json",
     ],
     "none": [],
 }
@@ -159,13 +164,40 @@ def test_systemd_units_run_the_deploy_scripts_as_the_service_user(bake):
     # one API Gateway wrote; nginx must not append its own peer (API Gateway) after it.
     assert "proxy_set_header X-Forwarded-For $http_x_forwarded_for;" in nginx
     assert "$proxy_add_x_forwarded_for" not in nginx
+    # ... so no proxy of the deployment's own appends an entry: the view skips none.
+    environment = (units / "server.env").read_text()
+    assert re.search(r"^WEBSOCKET_FORWARDED_FOR_PROXIES=0$", environment, re.MULTILINE)
+    assert re.search(r"^WEBSOCKET_GATEWAY_SECRET=$", environment, re.MULTILINE), "filled in by install.sh"
     assert "proxy_read_timeout 28s;" in nginx
 
 
-# -- IAM policies --------------------------------------------------------------------------
+# Variables that would put the query string, and with it ?ws_token=, into a log line.
+QUERY_VARIABLES = re.compile(r"\$(?:request|request_uri|args|query_string|is_args|arg_\w+)\b")
 
-RUNTIME_ACTIONS = {"execute-api:ManageConnections"}
-CONTROL_PLANE = ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"]
+
+def test_nginx_logs_api_gateways_calls_without_their_query_string(bake):
+    """Static: nginx may not be installed here. The /ws/ location (where $connect brings
+    the single-use token in ?ws_token=) logs with a format that has no query string."""
+    nginx = (bake(deploy_target="linux-systemd") / "deploy/linux-systemd/nginx-site.conf").read_text()
+    formats = dict(re.findall(r"^log_format\s+(\w+)\s+(.*?);\s*$", nginx, re.MULTILINE | re.DOTALL))
+    locations = dict(re.findall(r"^\s*location\s+(\S+)\s*\{(.*?)\}", nginx, re.MULTILINE | re.DOTALL))
+    (log,) = re.findall(r"^\s*access_log\s+(\S+)\s+(\w+);", locations["/ws/"], re.MULTILINE)
+    assert log[1] in formats, "the /ws/ location names a log_format of the site"
+    assert "$request_method $uri $server_protocol" in formats[log[1]]
+    assert not QUERY_VARIABLES.search(formats[log[1]])
+    assert QUERY_VARIABLES.search('"$request" $status') and not QUERY_VARIABLES.search("$request_method $uri")
+    # The location still reaches gunicorn, with the server's proxy headers.
+    assert f"proxy_pass http://{SLUG}_gunicorn;" in locations["/ws/"]
+    assert "proxy_set_header" not in locations["/ws/"], "a location's own proxy_set_header drops the server's"
+
+
+# -- IAM policies --------------------------------------------------------------------------
+#
+# One identity per job: the web role (gunicorn, clean-up) may only manage the WebSocket
+# connections of this API's stage; the release role (deploy/release.sh) provisions.
+
+WEB_ROLE, RELEASE_ROLE = f"{SLUG}-web", f"{SLUG}-release"
+API_ID = "abcdef1234"
 
 
 def _statements(document):
@@ -174,13 +206,24 @@ def _statements(document):
     found = []
     for statement in document["Statement"]:
         assert statement["Effect"] == "Allow"
+        assert set(statement) <= {"Sid", "Effect", "Action", "Resource", "Condition"}, "no NotAction, NotResource"
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         found.append((sorted(actions), sorted(resources), statement.get("Condition")))
     return found
 
 
-def expected_runtime(partition, region, account, api_id="*"):
+def _grants(document):
+    """Every (action, resource) pair a permission policy allows."""
+    return [
+        (action, resource)
+        for actions, resources, _ in _statements(document)
+        for action in actions
+        for resource in resources
+    ]
+
+
+def expected_web_runtime(partition, region, account, api_id="*"):
     resources = sorted(
         f"arn:{partition}:execute-api:{region}:{account}:{api_id}/production/{method}/@connections/*"
         for method in ("POST", "GET", "DELETE")
@@ -188,14 +231,21 @@ def expected_runtime(partition, region, account, api_id="*"):
     return [(["execute-api:ManageConnections"], resources, None)]
 
 
-def expected_provisioning(partition, region, account, zone, host="ws.example.com"):
+def expected_release(partition, region, account, zone, api_id="*", host="ws.example.com"):
     control = f"arn:{partition}:apigateway:{region}::"
+    domain = f"{control}/domainnames/{host}"
+    create = [(["apigateway:POST"], [f"{control}/apis"], None)] if api_id == "*" else []
     return [
+        *create,
+        (["apigateway:GET", "apigateway:PATCH"], [f"{control}/apis/{api_id}"], None),
         (
-            CONTROL_PLANE,
-            sorted(f"{control}{path}" for path in ["/apis", "/apis/*", "/domainnames", "/domainnames/*"]),
+            ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST"],
+            [f"{control}/apis/{api_id}/*"],
             None,
         ),
+        (["apigateway:POST"], [f"{control}/domainnames"], None),
+        (["apigateway:GET"], sorted([domain, f"{domain}/apimappings", f"{domain}/apimappings/*"]), None),
+        (["apigateway:POST"], [f"{domain}/apimappings"], None),
         (
             ["iam:CreateServiceLinkedRole"],
             [
@@ -204,21 +254,27 @@ def expected_provisioning(partition, region, account, zone, host="ws.example.com
             ],
             {"StringEquals": {"iam:AWSServiceName": "ops.apigateway.amazonaws.com"}},
         ),
-        (["acm:DescribeCertificate"], [f"arn:{partition}:acm:{region}:{account}:certificate/*"], None),
-        (["acm:ListCertificates"], ["*"], None),
         (
             ["route53:ChangeResourceRecordSets"],
             [f"arn:{partition}:route53:::hostedzone/{zone}"],
-            {"ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsNormalizedRecordNames": [host]}},
+            {
+                "ForAllValues:StringEquals": {
+                    "route53:ChangeResourceRecordSetsNormalizedRecordNames": [host],
+                    "route53:ChangeResourceRecordSetsRecordTypes": ["A"],
+                    "route53:ChangeResourceRecordSetsActions": ["UPSERT"],
+                }
+            },
         ),
-        (["route53:GetChange"], [f"arn:{partition}:route53:::change/*"], None),
-        (["route53:ListHostedZones", "route53:ListHostedZonesByName"], ["*"], None),
     ]
 
 
-def _policies(project):
-    iam = project / "deploy/iam"
-    return (json.loads((iam / name).read_text()) for name in ("runtime-policy.json", "provisioning-policy.json"))
+def _policies(project, directory="deploy/iam"):
+    iam = project / directory
+    return (json.loads((iam / name).read_text()) for name in ("web-runtime-policy.json", "release-policy.json"))
+
+
+def _render(project, *arguments):
+    return run([sys.executable, "deploy/iam/render_policies.py", *arguments], cwd=project)
 
 
 @pytest.mark.parametrize(
@@ -232,98 +288,233 @@ def _policies(project):
 )
 def test_policies_hold_exactly_the_expected_actions_and_resources(bake, region, account, partition, account_in_arns):
     project = bake(aws_region=region, aws_account_id=account)
-    runtime, provisioning = _policies(project)
-    assert _statements(runtime) == expected_runtime(partition, region, account_in_arns)
-    assert _statements(provisioning) == expected_provisioning(partition, region, account_in_arns, "HOSTED_ZONE_ID")
-    everything = json.dumps([runtime, provisioning])
+    runtime, release = _policies(project)
+    assert _statements(runtime) == expected_web_runtime(partition, region, account_in_arns)
+    assert _statements(release) == expected_release(partition, region, account_in_arns, "HOSTED_ZONE_ID")
+    everything = json.dumps([runtime, release])
     assert '"*:' not in everything and ':*"' not in everything, "no wildcard actions"
 
 
-def test_rerendering_fills_in_the_placeholders_and_can_narrow_to_one_api(bake):
+def test_the_web_role_may_only_manage_connections_and_the_release_role_never_invokes(bake):
+    runtime, release = _policies(bake(aws_account_id="123456789012"))
+    assert {action for action, _ in _grants(runtime)} == {"execute-api:ManageConnections"}
+    assert all(resource.startswith("arn:aws:execute-api:") for _, resource in _grants(runtime))
+    assert not [grant for grant in _grants(release) if "execute-api" in grant[0] + grant[1]]
+
+
+SAMPLE = ["--account-id", "123456789012", "--hosted-zone-id", "Z123", "--region", "eu-west-1"]
+
+
+def test_pinning_names_the_api_in_both_policies_and_drops_creating_one(bake):
     project = bake(aws_account_id="")
-    completed = run(
-        [
-            sys.executable,
-            "deploy/iam/render_policies.py",
-            "--account-id",
-            "123456789012",
-            "--hosted-zone-id",
-            "/hostedzone/Z0123456789ABC",
-            "--api-id",
-            "a1b2c3d4e5",
-        ],
-        cwd=project,
+    unpinned = _render(project, *SAMPLE)
+    assert unpinned.returncode == 0
+    assert "NO API ID YET" in unpinned.stderr and "ANY" in unpinned.stderr, "said loudly"
+    pinned = _render(project, *SAMPLE, "--hosted-zone-id", "/hostedzone/Z123", "--api-id", API_ID)
+    assert pinned.returncode == 0
+    assert "Still to fill in" not in pinned.stdout and "NO API ID" not in pinned.stderr
+    runtime, release = _policies(project)
+    assert _statements(runtime) == expected_web_runtime("aws", "eu-west-1", "123456789012", API_ID)
+    assert _statements(release) == expected_release("aws", "eu-west-1", "123456789012", "Z123", API_ID)
+    # The web role: exactly ManageConnections on this API's stage, for POST, GET and DELETE.
+    stage = f"arn:aws:execute-api:eu-west-1:123456789012:{API_ID}/production"
+    assert sorted(_grants(runtime)) == sorted(
+        ("execute-api:ManageConnections", f"{stage}/{method}/@connections/*") for method in ("POST", "GET", "DELETE")
     )
-    assert completed.returncode == 0
-    assert "Still to fill in" not in completed.stdout
-    runtime, provisioning = _policies(project)
-    assert _statements(runtime) == expected_runtime("aws", "eu-west-1", "123456789012", "a1b2c3d4e5")
-    assert _statements(provisioning) == expected_provisioning("aws", "eu-west-1", "123456789012", "Z0123456789ABC")
-    assert "ACCOUNT_ID" not in json.dumps([runtime, provisioning])
+    # The release role: no wildcard API id left, and no way to create another API.
+    for _, resource in _grants(release):
+        assert "/apis/*" not in resource and not resource.endswith("/apis"), resource
+    assert f"/apis/{API_ID}" in json.dumps(release)
+    assert "ACCOUNT_ID" not in json.dumps([runtime, release])
 
 
 @pytest.mark.parametrize(
     ("argument", "message"),
-    [("--account-id=12345", "12-digit"), ("--hosted-zone-id=z lower", "hosted zone"), ("--api-id=../x", "API id")],
+    [
+        ("--account-id=12345", "12-digit"),
+        ("--hosted-zone-id=z lower", "hosted zone"),
+        ("--api-id=../x", "API id"),
+        ("--websocket-host=ws.example.com/x", "DNS name"),
+        ("--release-principal=arn:aws:iam::123456789012:root", "role or user ARN"),
+    ],
 )
 def test_rerendering_refuses_bad_values_and_keeps_the_files(bake, argument, message):
     project = bake()
     before = [path.read_text() for path in sorted((project / "deploy/iam").glob("*.json"))]
-    completed = run([sys.executable, "deploy/iam/render_policies.py", argument], cwd=project)
+    completed = _render(project, argument)
     assert completed.returncode == 2
     assert message in completed.stderr
     assert [path.read_text() for path in sorted((project / "deploy/iam").glob("*.json"))] == before
 
 
+def _trust(project, name):
+    """(principal, condition) of a trust policy, or None if the bake has none of that name."""
+    path = project / "deploy/iam" / name
+    if not path.exists():
+        return None
+    (statement,) = json.loads(path.read_text())["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Action"] == "sts:AssumeRole"
+    return statement["Principal"], statement.get("Condition")
+
+
+ECS_TASKS = {"Service": "ecs-tasks.amazonaws.com"}
+IN_ACCOUNT = {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+WEB_USER = {"AWS": f"arn:aws:iam::123456789012:user/{WEB_ROLE}"}
+
+
 @pytest.mark.parametrize(
-    ("credentials", "target", "service"),
+    ("credentials", "target", "web", "release"),
     [
-        ("iam_role", "linux-systemd", "ec2.amazonaws.com"),
-        ("iam_role", "container", "ecs-tasks.amazonaws.com"),
-        ("iam_role", "none", None),
-        ("profile", "linux-systemd", None),
-        ("access_keys", "none", None),
-        # ECS always needs a task execution role.
-        ("access_keys", "container", "ecs-tasks.amazonaws.com"),
+        # EC2: the instance role is the web role; the release unit's profile assumes the
+        # release role with the instance role's credentials.
+        (
+            "iam_role",
+            "linux-systemd",
+            ({"Service": "ec2.amazonaws.com"}, None),
+            ({"AWS": f"arn:aws:iam::123456789012:role/{WEB_ROLE}"}, None),
+        ),
+        # ECS: each task definition has its own task role, assumed by this account's tasks.
+        ("iam_role", "container", (ECS_TASKS, IN_ACCOUNT), (ECS_TASKS, IN_ACCOUNT)),
+        # Your own compute: you write both trusts.
+        ("iam_role", "none", None, None),
+        # A profile's keys belong to the web IAM user, whose profile the release profile uses.
+        ("profile", "linux-systemd", None, (WEB_USER, None)),
+        ("profile", "none", None, (WEB_USER, None)),
+        # Access keys: two IAM users, no role at all.
+        ("access_keys", "linux-systemd", None, None),
+        ("access_keys", "container", None, None),
     ],
 )
-def test_a_trust_policy_comes_with_a_role_only(bake, credentials, target, service):
+def test_each_role_has_its_own_trust_and_the_web_never_carries_the_release_policy(
+    bake, credentials, target, web, release
+):
     project = bake(aws_credentials=credentials, deploy_target=target, aws_account_id="123456789012")
-    trust = project / "deploy/iam/trust-policy.json"
-    assert trust.exists() == bool(service)
-    if service:
-        (statement,) = json.loads(trust.read_text())["Statement"]
-        assert statement["Principal"] == {"Service": service}
-        assert statement["Action"] == "sts:AssumeRole"
-        if service.startswith("ecs"):
-            assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
-    execution = project / "deploy/iam/ecs-execution-policy.json"
-    assert execution.exists() == (target == "container")
+    assert _trust(project, "web-trust-policy.json") == web
+    assert _trust(project, "release-trust-policy.json") == release
+    assert not (project / "deploy/iam/trust-policy.json").exists(), "one trust policy per role, named for it"
+    assert _trust(project, "ecs-execution-trust-policy.json") == (
+        (ECS_TASKS, IN_ACCOUNT) if target == "container" else None
+    )
     if target == "container":
-        assert _statements(json.loads(execution.read_text())) == [
+        assert _statements(json.loads((project / "deploy/iam/ecs-execution-policy.json").read_text())) == [
             (["ssm:GetParameters"], [f"arn:aws:ssm:eu-west-1:123456789012:parameter/{SLUG}/*"], None)
         ]
+    # Permissions and trust are separate documents: only a trust policy names a principal.
+    for path in (project / "deploy/iam").glob("*.json"):
+        for statement in json.loads(path.read_text())["Statement"]:
+            assert ("Principal" in statement) == path.name.endswith("trust-policy.json"), path.name
+    # The deploy steps attach the runtime policy to the web identity and the release policy
+    # to the release identity, and nothing else.
+    readme = (project / "README.md").read_text()
+    attached = set(
+        re.findall(
+            r"attach-(?:role|user)-policy --(?:role|user)-name (\S+) \\?\s*--policy-arn \S*?policy/([\w-]+)", readme
+        )
+    )
+    ours = {
+        (identity, policy)
+        for identity, policy in attached
+        if policy.startswith(SLUG) or identity in (WEB_ROLE, RELEASE_ROLE)
+    }
+    assert ours == {(WEB_ROLE, f"{SLUG}-web-runtime"), (RELEASE_ROLE, f"{SLUG}-release")}
+    assert f"--role-name {WEB_ROLE} --assume-role-policy-document file://deploy/iam/release-trust" not in readme
+
+
+def test_a_release_principal_of_your_own_replaces_the_default(bake):
+    project = bake(aws_account_id="123456789012")
+    ci_role = "arn:aws:iam::123456789012:role/ci-deploy"
+    assert _render(project, "--release-principal", ci_role).returncode == 0
+    assert _trust(project, "release-trust-policy.json") == ({"AWS": ci_role}, None)
+    keys = bake(aws_account_id="123456789012", aws_credentials="access_keys")
+    refused = _render(keys, "--release-principal", ci_role)
+    assert refused.returncode == 2 and "IAM user" in refused.stderr
+
+
+def _uncommented(text):
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
+@pytest.mark.parametrize("credentials", choices("aws_credentials"))
+def test_the_release_unit_alone_takes_the_release_identity(bake, credentials):
+    """The site and the clean-up keep the web identity; the release unit switches to the
+    release one, which the shared environment file may not override."""
+    project = bake(deploy_target="linux-systemd", aws_credentials=credentials, aws_account_id="123456789012")
+    units = project / "deploy/linux-systemd"
+    release = _uncommented((units / f"{SLUG}-release.service").read_text())
+    for unit in (f"{SLUG}.service", f"{SLUG}-cleanup.service"):
+        text = _uncommented((units / unit).read_text())
+        assert not re.search(r"^Environment=AWS_", text, re.MULTILINE), unit
+        assert "release" not in text, unit
+    assert not re.search(r"^AWS_(IAM_)?PROFILE=", (units / "server.env").read_text(), re.MULTILINE)
+    if credentials == "access_keys":
+        # Read after the site's environment, so the release user's keys replace the web user's.
+        files = re.findall(r"^EnvironmentFile=(\S+)$", release, re.MULTILINE)
+        assert files == [f"/etc/{SLUG}/env", f"/etc/{SLUG}/release.env"]
+        assert "AWS_ACCESS_KEY_ID=CHANGE_ME" in (units / "release.env").read_text()
+        assert not (units / "aws-config").exists()
+        return
+    assert not (units / "release.env").exists()
+    environment = dict(re.findall(r"^Environment=(AWS_\w+)=(\S+)$", release, re.MULTILINE))
+    assert environment == {
+        "AWS_CONFIG_FILE": f"/etc/{SLUG}/aws/config",
+        "AWS_PROFILE": RELEASE_ROLE,
+        "AWS_IAM_PROFILE": RELEASE_ROLE,
+    }
+    config = configparser.ConfigParser()
+    config.read_string((units / "aws-config").read_text())
+    profile = dict(config[f"profile {RELEASE_ROLE}"])
+    assert profile["role_arn"] == f"arn:aws:iam::123456789012:role/{RELEASE_ROLE}"
+    if credentials == "iam_role":
+        assert profile["credential_source"] == "Ec2InstanceMetadata" and "source_profile" not in profile
+        assert not config.has_section(f"profile {SLUG}")
+    else:
+        assert profile["source_profile"] == SLUG and config.has_section(f"profile {SLUG}")
 
 
 @pytest.mark.parametrize("credentials", choices("aws_credentials"))
 @pytest.mark.parametrize("account", ["123456789012", ""])
-def test_ecs_task_definition_takes_secrets_from_parameter_store(bake, credentials, account):
+def test_ecs_task_definitions_take_secrets_from_parameter_store_and_each_its_own_role(bake, credentials, account):
     project = bake(deploy_target="container", aws_credentials=credentials, aws_account_id=account)
-    task = json.loads((project / "deploy/container/ecs-task-definition.json").read_text())
     arn_account = account or "ACCOUNT_ID"
-    assert task["executionRoleArn"] == f"arn:aws:iam::{arn_account}:role/{SLUG}-execution"
-    assert ("taskRoleArn" in task) == (credentials == "iam_role")
-    (container,) = task["containerDefinitions"]
-    assert container["portMappings"] == [{"containerPort": 8000, "protocol": "tcp"}]
-    secrets_ = {item["name"]: item["valueFrom"] for item in container["secrets"]}
-    expected = {"DJANGO_SECRET_KEY", "DATABASE_URL"}
-    if credentials == "access_keys":
-        expected |= {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
-    assert set(secrets_) == expected
-    for name, source in secrets_.items():
-        assert source == f"arn:aws:ssm:eu-west-1:{arn_account}:parameter/{SLUG}/{name}"
-    plain = {item["name"] for item in container["environment"]}
-    assert not plain & {"DJANGO_SECRET_KEY", "DATABASE_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    parameters = f"arn:aws:ssm:eu-west-1:{arn_account}:parameter/{SLUG}"
+    definitions = {
+        "web": json.loads((project / "deploy/container/ecs-task-definition.json").read_text()),
+        "release": json.loads((project / "deploy/container/ecs-release-task-definition.json").read_text()),
+    }
+    for job, task in definitions.items():
+        assert task["family"] == (SLUG if job == "web" else f"{SLUG}-release")
+        assert task["executionRoleArn"] == f"arn:aws:iam::{arn_account}:role/{SLUG}-execution"
+        # Each job its own task role: the web task never runs with the release role.
+        role = f"arn:aws:iam::{arn_account}:role/{SLUG}-{job}"
+        assert task.get("taskRoleArn") == (role if credentials == "iam_role" else None)
+        (container,) = task["containerDefinitions"]
+        assert container["command"] == [job]
+        expected = {
+            "DJANGO_SECRET_KEY": f"{parameters}/DJANGO_SECRET_KEY",
+            "DATABASE_URL": f"{parameters}/DATABASE_URL",
+            "WEBSOCKET_GATEWAY_SECRET": f"{parameters}/WEBSOCKET_GATEWAY_SECRET",
+        }
+        if credentials == "access_keys":
+            # Each job's own IAM user.
+            expected["AWS_ACCESS_KEY_ID"] = f"{parameters}/{job}/AWS_ACCESS_KEY_ID"
+            expected["AWS_SECRET_ACCESS_KEY"] = f"{parameters}/{job}/AWS_SECRET_ACCESS_KEY"
+        assert {item["name"]: item["valueFrom"] for item in container["secrets"]} == expected
+        plain = {item["name"]: item["value"] for item in container["environment"]}
+        assert not set(plain) & {*SECRET_VARIABLES, "DATABASE_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+        profile = RELEASE_ROLE if job == "release" and credentials == "profile" else None
+        assert plain.get("AWS_IAM_PROFILE") == profile
+        if job == "web":
+            assert container["portMappings"] == [{"containerPort": 8000, "protocol": "tcp"}]
+            # An Application Load Balancer appends one X-Forwarded-For entry after API Gateway's.
+            assert plain["WEBSOCKET_FORWARDED_FOR_PROXIES"] == "1"
+            assert "WEBSOCKET_CERTIFICATE_ARN" not in plain, "a release setting"
+        else:
+            assert "portMappings" not in container
+            assert {"WEBSOCKET_CERTIFICATE_ARN", "WEBSOCKET_HOSTED_ZONE_ID"} <= set(plain)
+    assert "ecs-release-task-definition.json" in (project / "deploy/container/entrypoint.sh").read_text()
+
+
+SECRET_VARIABLES = ("DJANGO_SECRET_KEY", "WEBSOCKET_GATEWAY_SECRET", "WEBSOCKET_GATEWAY_SECRET_PREVIOUS")
 
 
 # -- environment and secrets ------------------------------------------------------------------
@@ -367,12 +558,16 @@ def test_env_example_documents_every_variable_the_project_reads(bake, credential
     assert read - documented == set()
 
 
+def env_file_values(path):
+    lines = path.read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
 @pytest.mark.parametrize("credentials", choices("aws_credentials"))
 def test_no_secret_is_written_into_a_tracked_file(bake, credentials, tmp_path):
     project = bake(aws_credentials=credentials, deploy_target="linux-systemd")
-    secret = dict(line.split("=", 1) for line in (project / ".env").read_text().splitlines() if "=" in line)[
-        "DJANGO_SECRET_KEY"
-    ]
+    values = env_file_values(project / ".env")
+    generated = [values["DJANGO_SECRET_KEY"], values["WEBSOCKET_GATEWAY_SECRET"]]
     assert oct((project / ".env").stat().st_mode & 0o777) == "0o600"
     git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
     assert run([*git, "init", "-q"], cwd=project).returncode == 0
@@ -381,8 +576,27 @@ def test_no_secret_is_written_into_a_tracked_file(bake, credentials, tmp_path):
     assert ".env" not in tracked and ".env.example" in tracked
     for relative in tracked:
         text = (project / relative).read_text(errors="ignore")
-        assert secret not in text, relative
+        assert not [secret for secret in generated if secret in text], relative
         assert not re.search(r"AWS_SECRET_ACCESS_KEY\s*=\s*[\"']?[A-Za-z0-9/+]{30,}", text), relative
+
+
+def test_the_gateway_secret_replaces_the_line_of_env_example_when_it_has_one(tmp_path):
+    """The hook fills in a ``WEBSOCKET_GATEWAY_SECRET=`` line of .env.example where it
+    stands, and appends one only when the example has none."""
+    template = tmp_path / "template"
+    shutil.copytree(TEMPLATE_DIR, template, ignore=shutil.ignore_patterns(".git", ".venv", ".scratch", "site"))
+    example = template / "{{cookiecutter.project_slug}}/.env.example"
+    lines = example.read_text().splitlines()
+    lines = [line for line in lines if not line.startswith("WEBSOCKET_GATEWAY_SECRET=")]
+    lines.insert(10, "WEBSOCKET_GATEWAY_SECRET=")
+    example.write_text("\n".join(lines) + "\n")
+    project = Path(cookiecutter(str(template), no_input=True, output_dir=str(tmp_path / "out")))
+    written = (project / ".env").read_text().splitlines()
+    assigned = [index for index, line in enumerate(written) if line.startswith("WEBSOCKET_GATEWAY_SECRET=")]
+    assert len(assigned) == 1
+    assert re.fullmatch(r"WEBSOCKET_GATEWAY_SECRET=[A-Za-z0-9_-]{64}", written[assigned[0]])
+    example_lines = (project / ".env.example").read_text().splitlines()
+    assert example_lines[assigned[0]] == "WEBSOCKET_GATEWAY_SECRET=", "in place of the example's line"
 
 
 @pytest.mark.parametrize("target", DEPLOY_TARGETS)
@@ -397,10 +611,20 @@ def test_next_steps_name_the_chosen_target(tmp_path, target):
     assert "render_policies.py --account-id" in completed.stdout
 
 
+README_TARGET_MARKERS = {
+    "linux-systemd": "deploy/linux-systemd/install.sh",
+    "container": "aws ecs register-task-definition",
+    "none": "No deploy target was chosen",
+}
+
+
 def test_readme_deploy_section_walks_from_bake_to_a_live_socket(bake):
     for target in DEPLOY_TARGETS:
         readme = (bake(deploy_target=target, aws_account_id="123456789012") / "README.md").read_text()
         deploy = readme.split("## Deploy", 1)[1]
+        # Written for the chosen target, and for no other.
+        for other, marker in README_TARGET_MARKERS.items():
+            assert (marker in deploy) == (other == target), (target, marker)
         for command in [
             "aws acm request-certificate",
             "aws route53 list-hosted-zones-by-name",
@@ -668,7 +892,8 @@ from django_aws_api_gateway_websockets.models import ConnectionRateLimit, WebSoc
 user = get_user_model().objects.create_user("cleanup-probe")
 # Used, and older than the token rate limit's window, which counts used tokens too.
 WebSocketToken.objects.create(token="0" * 64, user=user, used=True, created_at=timezone.now() - timedelta(minutes=10))
-ConnectionRateLimit.objects.create(ip_address="203.0.113.9", attempt_time=timezone.now() - timedelta(days=3))
+# Older than the seven days of connection attempts that deploy/cleanup.sh keeps.
+ConnectionRateLimit.objects.create(ip_address="203.0.113.9", attempt_time=timezone.now() - timedelta(days=8))
 """
 
 COUNT_ROWS = """
@@ -688,9 +913,15 @@ def test_release_runs_against_the_local_gateway_then_gunicorn_serves_pages_and_h
     gateway = local_gateway(project)
     aws = {"AWS_ACCESS_KEY_ID": "AKIALOCALGATEWAY", "AWS_SECRET_ACCESS_KEY": "local-gateway-secret"}
     if credentials == "profile":
-        (tmp_path / "aws-config").write_text(f"[profile {SLUG}]\nregion = eu-west-1\n")
+        # The web profile, and the release profile the release unit selects. On a server the
+        # release profile assumes the release role (role_arn); the local gateway plays no
+        # STS, so here it has keys of its own.
+        (tmp_path / "aws-config").write_text(
+            f"[profile {SLUG}]\nregion = eu-west-1\n[profile {SLUG}-release]\nregion = eu-west-1\n"
+        )
         (tmp_path / "aws-credentials").write_text(
             f"[{SLUG}]\naws_access_key_id = AKIAPROFILE\naws_secret_access_key = profile-secret\n"
+            f"[{SLUG}-release]\naws_access_key_id = AKIARELEASE\naws_secret_access_key = release-secret\n"
         )
         aws = {
             "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
@@ -709,6 +940,17 @@ def test_release_runs_against_the_local_gateway_then_gunicorn_serves_pages_and_h
         **aws,
     )
     (release, release_env), (web, web_env), (cleanup, cleanup_env) = release_and_serve_commands(project, target)
+    if release_env.get("AWS_CONFIG_FILE") == f"/etc/{SLUG}/aws/config":
+        release_env["AWS_CONFIG_FILE"] = str(tmp_path / "aws-config")
+    # Each job with its own identity: only the release takes the release profile.
+    profiles = {
+        job: settings_values(project, {**env, **job_env}, ["AWS_IAM_PROFILE"])["AWS_IAM_PROFILE"]
+        for job, job_env in (("release", release_env), ("web", web_env), ("cleanup", cleanup_env))
+    }
+    if target == "linux-systemd":
+        assert profiles == {"release": f"{SLUG}-release", "web": SLUG, "cleanup": SLUG}
+    else:
+        assert profiles["release"] == profiles["web"] == profiles["cleanup"]
     if target == "container":
         # The image build step: static files collected with base settings.
         build_env = {**env, "DJANGO_SETTINGS_MODULE": "config.settings.base", "DJANGO_SECRET_KEY": "collectstatic-only"}
@@ -731,6 +973,14 @@ def test_release_runs_against_the_local_gateway_then_gunicorn_serves_pages_and_h
     state = json.loads(report.stdout)
     assert [name for name, _ in state["apis"]] == [f"{SLUG}-production"]
     api_id = state["apis"][0][1]
+    # The release knows the API id, and prints the command that pins the IAM policies to it.
+    pin = re.search(r"^\s*(python3 deploy/iam/render_policies\.py --api-id .*)$", released.stdout, re.MULTILINE)
+    assert pin and f"--api-id {api_id} " in pin.group(1), released.stdout
+    pinned = run([sys.executable, *shlex.split(pin.group(1))[1:], "--output-dir", str(tmp_path / "iam")], cwd=project)
+    assert pinned.returncode == 0 and "NO API ID" not in pinned.stderr
+    runtime, release_policy = _policies(tmp_path, "iam")
+    assert _statements(runtime) == expected_web_runtime("aws", "eu-west-1", "ACCOUNT_ID", api_id)
+    assert _statements(release_policy) == expected_release("aws", "eu-west-1", "ACCOUNT_ID", "Z0TESTZONE", api_id)
     # The three standard routes, plus the one each example app declares (websocket_routes).
     apps = ("chat", "dashboard", "notifications")
     assert state["routes"] == ["$connect", "$default", "$disconnect", *apps]
@@ -743,6 +993,7 @@ def test_release_runs_against_the_local_gateway_then_gunicorn_serves_pages_and_h
     assert (name, kind, alias.rstrip(".")) == ("ws.example.com.", "A", state["gateway_domain"])
 
     server = Server(web, cwd=project, env={**env, **web_env}, log=tmp_path / "gunicorn.log")
+    token = secrets.token_urlsafe(32)
     try:
         site = f"http://127.0.0.1:{web_port}"
         proxy = {"Host": "www.example.com", "X-Forwarded-Proto": "https"}
@@ -764,10 +1015,14 @@ def test_release_runs_against_the_local_gateway_then_gunicorn_serves_pages_and_h
         # Plain HTTP is redirected to HTTPS, a foreign Host is refused.
         assert fetch(f"{site}/", {"Host": "www.example.com"})[0] == 301
         assert fetch(f"{site}/", {"Host": "evil.example.net", "X-Forwarded-Proto": "https"})[0] == 400
+        # A $connect callback's single-use token stays out of the access log.
+        assert post(f"{site}/ws/connect?ws_token={token}&channel=default", proxy) is not None
     finally:
         server.stop()
     assert server.process.returncode == 0
-    assert "Starting gunicorn" in Path(server.log).read_text()
+    served = Path(server.log).read_text()
+    assert "Starting gunicorn" in served
+    assert '"POST /ws/connect HTTP/1.1"' in served and token not in served
 
     # The scheduled clean-up removes spent tokens and old rate-limit rows.
     python = [project / ".venv/bin/python", "manage.py", "shell", "--no-imports", "-c"]
@@ -803,10 +1058,143 @@ def test_gunicorn_refuses_a_timeout_beyond_api_gateways_limit(installed, tmp_pat
     assert "29-second integration timeout" in completed.stdout + completed.stderr
 
 
+def post(url, headers):
+    """The status of one POST with an empty body; None if unreachable."""
+    request = urllib.request.Request(url, data=b"", headers=headers, method="POST")  # noqa: S310 - 127.0.0.1 only
+    try:
+        with _opener.open(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return None
+
+
+@pytest.mark.slow
+def test_gunicorn_access_log_leaves_out_the_query_string(installed, tmp_path):
+    """A $connect callback brings the single-use token in ?ws_token=: gunicorn, started with
+    deploy/gunicorn.conf.py and production settings on 127.0.0.1, logs the request without it."""
+    project = installed(deploy_target="none")
+    port = free_port()
+    env = production_env(project, tmp_path, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1")
+    gunicorn = [project / ".venv/bin/gunicorn", "--config", "deploy/gunicorn.conf.py", "config.wsgi:application"]
+    server = Server(gunicorn, cwd=project, env=env, log=tmp_path / "gunicorn.log")
+    token = secrets.token_urlsafe(32)
+    proxy = {"Host": "www.example.com", "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+    try:
+        site = f"http://127.0.0.1:{port}"
+        server.wait_until(lambda: fetch(f"{site}/healthz")[0] == 200, "gunicorn")
+        assert post(f"{site}/ws/connect?ws_token={token}&channel=default", proxy) is not None
+        assert fetch(f"{site}/ws/connect?ws_token={token}", proxy)[0] is not None
+    finally:
+        server.stop()
+    log = Path(server.log).read_text()
+    assert '"POST /ws/connect HTTP/1.1"' in log and '"GET /ws/connect HTTP/1.1"' in log, log
+    assert token not in log
+    assert "ws_token" not in log
+
+
 @pytest.mark.slow
 def test_linux_install_script_sets_up_a_server_in_a_scratch_root(installed, tmp_path):
     """install.sh against a scratch root, with the system's commands stubbed and logged."""
     project = installed(deploy_target="linux-systemd")
+    script, env, root, app, calls = install_harness(project, tmp_path)
+
+    first = run(script, cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    env_file = root / "etc" / SLUG / "env"
+    assert oct(env_file.stat().st_mode & 0o777) == "0o600", "secrets: root only"
+    secret = re.search(r"^DJANGO_SECRET_KEY=(\S{50,})$", env_file.read_text(), re.MULTILINE)
+    assert secret, "a fresh secret key"
+    gateway_secret = re.search(r"^WEBSOCKET_GATEWAY_SECRET=([A-Za-z0-9_-]{64})$", env_file.read_text(), re.MULTILINE)
+    assert gateway_secret, "a fresh gateway secret, in a stage variable's characters"
+    assert gateway_secret.group(1) != secret.group(1)
+    assert env_file_values(env_file)["WEBSOCKET_FORWARDED_FOR_PROXIES"] == "0"
+    assert "Review" in first.stdout
+    assert not (root / "etc/systemd/system").exists(), "the first run stops for the review"
+    # The release's own identity: the profile that assumes the release role, readable by
+    # the service (group), writable by root only. The bake has no account id yet.
+    aws_config = root / "etc" / SLUG / "aws/config"
+    assert oct(aws_config.stat().st_mode & 0o777) == "0o640"
+    assert aws_config.read_text() == (app / "deploy/linux-systemd/aws-config").read_text()
+    assert f"chown root:{SLUG} {aws_config}.new" in calls.read_text()
+    assert "role_arn = arn:aws:iam::CHANGE_ME:role" in aws_config.read_text()
+    unfilled = run(script, cwd=tmp_path, env=env)
+    assert unfilled.returncode != 0 and f"/etc/{SLUG}/aws/config still contains CHANGE_ME" in unfilled.stderr
+    aws_config.write_text(aws_config.read_text().replace("CHANGE_ME", "123456789012"))
+    # A profile in the shared environment would make the release run as the web identity.
+    env_file.write_text(env_file.read_text() + f"AWS_PROFILE={SLUG}\n")
+    overriding = run(script, cwd=tmp_path, env=env)
+    assert overriding.returncode != 0 and "AWS_PROFILE or AWS_IAM_PROFILE" in overriding.stderr
+    env_file.write_text(env_file.read_text().replace(f"AWS_PROFILE={SLUG}\n", ""))
+
+    second = run(script, cwd=tmp_path, env=env)
+    assert second.returncode == 0, second.stderr
+    assert "role_arn = arn:aws:iam::123456789012:role" in aws_config.read_text(), "kept"
+    for unit in UNITS:
+        assert (root / "etc/systemd/system" / unit).read_text() == (app / "deploy/linux-systemd" / unit).read_text()
+    assert (root / f"etc/nginx/sites-enabled/{SLUG}.conf").is_symlink()
+    log = calls.read_text()
+    for expected in [
+        f"useradd --system --user-group --home-dir /var/lib/{SLUG}",
+        f"chown root:root {root}/etc/{SLUG}/env.new",
+        f"pip install --quiet {app}",
+        "certbot certonly --nginx --non-interactive --agree-tos --deploy-hook systemctl reload nginx",
+        "nginx -t",
+        f"systemctl start {SLUG}-release.service",
+        f"systemctl enable --quiet {SLUG}.service {SLUG}-cleanup.timer",
+        f"systemctl reload-or-restart {SLUG}.service",
+    ]:
+        assert expected in log, expected
+    assert log.index("release.service") < log.index("reload-or-restart"), "release before the restart"
+    assert env_file.read_text().count(secret.group(1)) == 1, "the secret key is kept on updates"
+    assert env_file.read_text().count(gateway_secret.group(1)) == 1, "the gateway secret is kept on updates"
+
+    # An environment from before the gateway secret (group-readable, as install.sh wrote it
+    # then) gets a fresh one on the next run, and becomes root only; the rest stays.
+    older = re.sub(r"(?m)^WEBSOCKET_GATEWAY_SECRET=.*\n", "", env_file.read_text())
+    env_file.write_text(older)
+    env_file.chmod(0o640)
+    third = run(script, cwd=tmp_path, env=env)
+    assert third.returncode == 0, third.stderr
+    assert oct(env_file.stat().st_mode & 0o777) == "0o600"
+    added = env_file_values(env_file)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{64}", added["WEBSOCKET_GATEWAY_SECRET"])
+    assert added["WEBSOCKET_GATEWAY_SECRET"] != gateway_secret.group(1)
+    assert added["DJANGO_SECRET_KEY"] == secret.group(1)
+    fourth = run(script, cwd=tmp_path, env=env)
+    assert fourth.returncode == 0, fourth.stderr
+    assert env_file_values(env_file)["WEBSOCKET_GATEWAY_SECRET"] == added["WEBSOCKET_GATEWAY_SECRET"]
+
+    # A value still to fill in stops it, with the reason.
+    env_file.write_text(env_file.read_text() + "DATABASE_URL=postgres://x:CHANGE_ME@db/x\n")
+    refused = run(script, cwd=tmp_path, env=env)
+    assert refused.returncode != 0 and "CHANGE_ME" in refused.stderr
+
+
+@pytest.mark.slow
+def test_linux_install_script_gives_the_release_user_keys_to_the_release_alone(installed, tmp_path):
+    project = installed(deploy_target="linux-systemd", aws_credentials="access_keys")
+    script, env, root, app, calls = install_harness(project, tmp_path)
+    first = run(script, cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    release_env = root / "etc" / SLUG / "release.env"
+    assert oct(release_env.stat().st_mode & 0o777) == "0o600"
+    assert f"chown root:root {release_env}.new" in calls.read_text()
+    assert release_env.read_text() == (app / "deploy/linux-systemd/release.env").read_text()
+    assert not (root / "etc" / SLUG / "aws").exists()
+    env_file = root / "etc" / SLUG / "env"
+    env_file.write_text(env_file.read_text().replace("CHANGE_ME", "web-user-key"))
+    refused = run(script, cwd=tmp_path, env=env)
+    assert refused.returncode != 0 and f"/etc/{SLUG}/release.env still contains CHANGE_ME" in refused.stderr
+    release_env.write_text(release_env.read_text().replace("CHANGE_ME", "release-user-key"))
+    assert run(script, cwd=tmp_path, env=env).returncode == 0
+    assert "release-user-key" in release_env.read_text(), "kept"
+
+
+def install_harness(project, tmp_path):
+    """A copy of the bake at <scratch root>/srv/<slug>, stubs for the system's commands
+    (logged into calls.log) and a python3 whose venv's pip only records what it installs."""
     root = tmp_path / "root"
     app = root / "srv" / SLUG
     shutil.copytree(project, app, ignore=shutil.ignore_patterns(".venv", ".env", "*.sqlite3", "__pycache__"))
@@ -823,38 +1211,4 @@ def test_linux_install_script_sets_up_a_server_in_a_scratch_root(installed, tmp_
     )
     (stubs / "python3").chmod(0o755)
     env = {**os.environ, "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}", "INSTALL_ROOT": str(root)}
-    script = [str(app / "deploy/linux-systemd/install.sh")]
-
-    first = run(script, cwd=tmp_path, env=env)
-    assert first.returncode == 0, first.stderr
-    env_file = root / "etc" / SLUG / "env"
-    assert oct(env_file.stat().st_mode & 0o777) == "0o640"
-    secret = re.search(r"^DJANGO_SECRET_KEY=(\S{50,})$", env_file.read_text(), re.MULTILINE)
-    assert secret, "a fresh secret key"
-    assert "Review" in first.stdout
-    assert not (root / "etc/systemd/system").exists(), "the first run stops for the review"
-
-    second = run(script, cwd=tmp_path, env=env)
-    assert second.returncode == 0, second.stderr
-    for unit in UNITS:
-        assert (root / "etc/systemd/system" / unit).read_text() == (app / "deploy/linux-systemd" / unit).read_text()
-    assert (root / f"etc/nginx/sites-enabled/{SLUG}.conf").is_symlink()
-    log = calls.read_text()
-    for expected in [
-        f"useradd --system --user-group --home-dir /var/lib/{SLUG}",
-        f"chown root:{SLUG} {root}/etc/{SLUG}/env.new",
-        f"pip install --quiet {app}",
-        "certbot certonly --nginx --non-interactive --agree-tos --deploy-hook systemctl reload nginx",
-        "nginx -t",
-        f"systemctl start {SLUG}-release.service",
-        f"systemctl enable --quiet {SLUG}.service {SLUG}-cleanup.timer",
-        f"systemctl reload-or-restart {SLUG}.service",
-    ]:
-        assert expected in log, expected
-    assert log.index("release.service") < log.index("reload-or-restart"), "release before the restart"
-    assert env_file.read_text().count(secret.group(1)) == 1, "the secret key is kept on updates"
-
-    # A value still to fill in stops it, with the reason.
-    env_file.write_text(env_file.read_text() + "DATABASE_URL=postgres://x:CHANGE_ME@db/x\n")
-    refused = run(script, cwd=tmp_path, env=env)
-    assert refused.returncode != 0 and "CHANGE_ME" in refused.stderr
+    return [str(app / "deploy/linux-systemd/install.sh")], env, root, app, calls

@@ -44,6 +44,9 @@ forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" %({x-amzn-trace-id}i)s'
+# Method, path and protocol, never the query string (%(r)s, %(q)s, %(U)s%(q)s): the
+# $connect callback carries the single-use connection token in /ws/connect?ws_token=...,
+# and logs are kept longer, and read by more people, than any token should be.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s" %({x-amzn-trace-id}i)s'
 # Temporary request files in memory, not on a possibly slow or read-only disk.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108

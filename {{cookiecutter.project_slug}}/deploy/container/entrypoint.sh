@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# The image's entrypoint: one command per role, all with the container's environment.
+# The image's entrypoint: one command per job, all with the container's environment.
 #   web (default)     gunicorn with deploy/gunicorn.conf.py on $GUNICORN_BIND
 #   release           deploy/release.sh: checks, migrations, API Gateway sync (once per deploy)
 #   cleanup           deploy/cleanup.sh: expired sessions, tokens, rate-limit rows (hourly)
 #   manage ARGS...    python manage.py ARGS...
 #   anything else     run as given (e.g. bash)
+# Each job runs with the AWS identity of the task that starts it: web and cleanup with the
+# web task role {{ cookiecutter.project_slug }}-web (ecs-task-definition.json: may only send to connections),
+# release with the release task role {{ cookiecutter.project_slug }}-release (ecs-release-task-definition.json:
+# may create and sync the API). Never run the release from the web task definition.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."

@@ -5,7 +5,10 @@
 #     sudo /srv/{{ cookiecutter.project_slug }}/deploy/linux-systemd/install.sh
 #
 # First run: installs packages, creates the service user, writes
-# /etc/{{ cookiecutter.project_slug }}/env with a fresh secret key and stops so that you can review it.
+# /etc/{{ cookiecutter.project_slug }}/env (root only) with a fresh secret key and API Gateway secret, and the
+# release's own AWS identity (/etc/{{ cookiecutter.project_slug }}/aws/config with the profile that assumes the
+# release role, or /etc/{{ cookiecutter.project_slug }}/release.env with the release user's keys), and stops so
+# that you can review them.
 # Every later run: installs dependencies, systemd units and the nginx site, gets the
 # TLS certificate for www.{{ cookiecutter.domain_name }} once, runs the release (checks, migrations, static
 # files, API Gateway sync) and restarts gunicorn gracefully. Safe to run again.
@@ -23,6 +26,8 @@ PYTHON="${PYTHON:-python3}"
 APP_DIR=/srv/$SLUG
 CONFIG_DIR=/etc/$SLUG
 ENV_FILE=$CONFIG_DIR/env
+AWS_CONFIG=$CONFIG_DIR/aws/config
+RELEASE_ENV_FILE=$CONFIG_DIR/release.env
 SITE_FILE=/etc/nginx/sites-available/$SLUG.conf
 CERTIFICATE=/etc/letsencrypt/live/www.$DOMAIN/fullchain.pem
 
@@ -51,21 +56,77 @@ if ! id -u "$SLUG" >/dev/null 2>&1; then
     useradd --system --user-group --home-dir "/var/lib/$SLUG" --no-create-home --shell /usr/sbin/nologin "$SLUG"
 fi
 
+# A fresh secret: letters, digits, - and _ only (valid in an API Gateway stage variable too).
+new_secret() { "$PYTHON" -c "import secrets; print(secrets.token_urlsafe($1))"; }
+
+# Copy the template $1 of deploy/linux-systemd/ to $2 unless it exists, with owner $3 and
+# mode $4, and name it among the files to review before the next run.
+review=""
+write_once() {
+    [[ -e "$ROOT$2" ]] && return 0
+    say "Writing $2"
+    (
+        umask 077
+        cat "$HERE/deploy/linux-systemd/$1" >"$ROOT$2.new"
+    )
+    chown "$3" "$ROOT$2.new"
+    chmod "$4" "$ROOT$2.new"
+    mv "$ROOT$2.new" "$ROOT$2"
+    review+=" $2"
+}
+
+install -d -m 0750 "$ROOT$CONFIG_DIR"
+chown "root:$SLUG" "$ROOT$CONFIG_DIR"
+
+# The environment holds secrets: root only (mode 0600). systemd reads it as root and gives
+# it to the units; the service user never reads the file itself.
 if [[ ! -e "$ROOT$ENV_FILE" ]]; then
     say "Writing $ENV_FILE"
-    install -d -m 0750 "$ROOT$CONFIG_DIR"
-    chown "root:$SLUG" "$ROOT$CONFIG_DIR"
-    secret="$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(50))')"
-    sed "s|^DJANGO_SECRET_KEY=.*|DJANGO_SECRET_KEY=$secret|" "$HERE/deploy/linux-systemd/server.env" >"$ROOT$ENV_FILE.new"
-    chown "root:$SLUG" "$ROOT$ENV_FILE.new"
-    chmod 0640 "$ROOT$ENV_FILE.new"
+    (
+        umask 077
+        sed -e "s|^DJANGO_SECRET_KEY=.*|DJANGO_SECRET_KEY=$(new_secret 50)|" \
+            -e "s|^WEBSOCKET_GATEWAY_SECRET=.*|WEBSOCKET_GATEWAY_SECRET=$(new_secret 48)|" \
+            "$HERE/deploy/linux-systemd/server.env" >"$ROOT$ENV_FILE.new"
+    )
+    chown root:root "$ROOT$ENV_FILE.new"
+    chmod 0600 "$ROOT$ENV_FILE.new"
     mv "$ROOT$ENV_FILE.new" "$ROOT$ENV_FILE"
-    say "Review $ENV_FILE (replace every CHANGE_ME), then run this script again."
+    review+=" $ENV_FILE"
+fi
+# Root only, also for an environment an older install.sh wrote (0640, group $SLUG).
+chown root:root "$ROOT$ENV_FILE"
+chmod 0600 "$ROOT$ENV_FILE"
+# An environment written before the gateway secret existed gets one; a set one is kept.
+if ! grep -qE '^WEBSOCKET_GATEWAY_SECRET=.+' "$ROOT$ENV_FILE"; then
+    say "Adding a fresh WEBSOCKET_GATEWAY_SECRET to $ENV_FILE"
+    sed -i '/^WEBSOCKET_GATEWAY_SECRET=$/d' "$ROOT$ENV_FILE"
+    printf 'WEBSOCKET_GATEWAY_SECRET=%s\n' "$(new_secret 48)" >>"$ROOT$ENV_FILE"
+fi
+
+# The release's own identity (deploy/iam/release-policy.json), for the release unit alone:
+# the profile that assumes the release role, or the release user's access keys.
+if [[ -e "$HERE/deploy/linux-systemd/aws-config" ]]; then
+    install -d -m 0750 "$ROOT$CONFIG_DIR/aws"
+    chown "root:$SLUG" "$ROOT$CONFIG_DIR/aws"
+    write_once aws-config "$AWS_CONFIG" "root:$SLUG" 0640
+    # A profile here would replace the release unit's own, so the release would run as the web.
+    if grep -qE '^[[:space:]]*(export[[:space:]]+)?AWS_(IAM_)?PROFILE=' "$ROOT$ENV_FILE"; then
+        fail "$ENV_FILE sets AWS_PROFILE or AWS_IAM_PROFILE: remove it (the web uses the default, the release unit sets its own)"
+    fi
+fi
+if [[ -e "$HERE/deploy/linux-systemd/release.env" ]]; then
+    write_once release.env "$RELEASE_ENV_FILE" root:root 0600
+fi
+
+if [[ -n "$review" ]]; then
+    say "Review$review (replace every CHANGE_ME), then run this script again."
     exit 0
 fi
-if grep -qE '^[^#]*CHANGE_ME' "$ROOT$ENV_FILE"; then
-    fail "$ENV_FILE still contains CHANGE_ME: fill in those values (sudoedit $ENV_FILE), then run me again"
-fi
+for file in "$ENV_FILE" "$AWS_CONFIG" "$RELEASE_ENV_FILE"; do
+    if [[ -e "$ROOT$file" ]] && grep -qE '^[^#]*CHANGE_ME' "$ROOT$file"; then
+        fail "$file still contains CHANGE_ME: fill in those values (sudoedit $file), then run me again"
+    fi
+done
 
 say "Installing Python dependencies into $APP_DIR/.venv"
 "$PYTHON" -m venv "$ROOT$APP_DIR/.venv"
