@@ -2,8 +2,8 @@
 
 On PostgreSQL the requests really run at the same moment, in threads, each on its
 own database connection (this is what several Django instances behind API Gateway
-do). SQLite's in-memory test database cannot take concurrent writers, so there the
-same requests run one after another and the same outcome is asserted.
+do). SQLite takes one writer at a time, so there the same requests run one after
+another and the same outcome is asserted.
 """
 
 import threading
