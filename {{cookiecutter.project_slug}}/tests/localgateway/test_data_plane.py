@@ -585,3 +585,4 @@ def test_gateway_shutdown_closes_sockets_and_delivers_disconnect(integration):
     assert message.type == aiohttp.WSMsgType.CLOSE
     assert message.data == 1001
     integration.wait_for("/ws/disconnect")
+    gateway.wait_until_idle()  # a stopped gateway is idle
