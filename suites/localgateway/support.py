@@ -45,6 +45,8 @@ class IntegrationServer:
 
     def __init__(self):
         self.requests = []
+        # The paths of the requests answered so far, in the order their answers went out.
+        self.answered = []
         self.behaviours = {}
         self._condition = threading.Condition()
         self._loop = None
@@ -69,6 +71,8 @@ class IntegrationServer:
         if behaviour.delay:
             await asyncio.sleep(behaviour.delay)
         answer = behaviour.body.replace("[body]", body)
+        with self._condition:
+            self.answered.append(request.path)
         return web.Response(status=behaviour.status, text=answer, headers=behaviour.headers)
 
     def requests_to(self, path):

@@ -143,6 +143,26 @@ def test_messages_and_disconnect_carry_the_connection_id_and_raw_body(gateway, i
     assert disconnect.body == ""
 
 
+def test_wait_until_idle_returns_once_the_disconnect_and_the_messages_of_closed_sockets_are_answered(
+    gateway, integration, api_id
+):
+    integration.respond("/ws/default", delay=0.5)
+    integration.respond("/ws/disconnect", delay=0.5)
+
+    async def scenario():
+        session, websocket = await _open(gateway)
+        await websocket.send_str("on its way when the socket closes")
+        # An open socket keeps the gateway busy.
+        with pytest.raises(TimeoutError):
+            await asyncio.to_thread(gateway.wait_until_idle, 0.1)
+        await websocket.close()
+        await session.close()
+
+    run(scenario())
+    gateway.wait_until_idle()
+    assert sorted(integration.answered) == ["/ws/connect", "/ws/default", "/ws/disconnect"]
+
+
 @pytest.mark.parametrize("status", [401, 403, 429, 500])
 def test_a_refused_connect_fails_the_handshake_with_that_status(gateway, integration, api_id, status):
     integration.respond("/ws/connect", status=status, body="nope")
@@ -496,3 +516,4 @@ def test_gateway_shutdown_closes_sockets_and_delivers_disconnect(integration):
     assert message.type == aiohttp.WSMsgType.CLOSE
     assert message.data == 1001
     integration.wait_for("/ws/disconnect")
+    gateway.wait_until_idle()  # a stopped gateway is idle

@@ -1,9 +1,8 @@
 """WebSocket clients for tests that talk to the local gateway from synchronous code.
 
 The clients (aiohttp) run on an event loop in a thread of their own, so the test's
-own thread stays free of a running loop and may use the ORM as any Django code does
-(and, on SQLite, share the live server's database connection instead of opening a
-second one). Everything is on 127.0.0.1 and closed by :meth:`WebSocketClients.close`.
+own thread stays free of a running loop and may use the ORM as any Django code does.
+Everything is on 127.0.0.1 and closed by :meth:`WebSocketClients.close`.
 """
 
 import asyncio

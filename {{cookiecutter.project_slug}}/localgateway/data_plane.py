@@ -52,7 +52,8 @@ async def handle_client(request):
     if served is None:
         logger.info("Refused a connection to %s: nothing is deployed there", request.url)
         return _forbidden()
-    return await _serve(request, gateway, served)
+    with gateway.serving_client():
+        return await _serve(request, gateway, served)
 
 
 def _event_context(

@@ -1,6 +1,7 @@
 """What every handler of one gateway shares: state, limits, open sockets, HTTP client."""
 
 import asyncio
+import contextlib
 import logging
 
 from aiohttp import web
@@ -25,12 +26,32 @@ class Gateway:
         self.http = None
         # Background work (message and $disconnect calls) kept so it is not lost.
         self.tasks = set()
+        # One future per WebSocket client being served (handshake, open socket, then its
+        # $disconnect call), resolved when that is over: what idle() waits for besides tasks.
+        self.clients = set()
 
     def spawn(self, coroutine):
         task = asyncio.get_running_loop().create_task(coroutine)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return task
+
+    @contextlib.contextmanager
+    def serving_client(self):
+        """Count one WebSocket client as in progress until the block ends."""
+        finished = asyncio.get_running_loop().create_future()
+        self.clients.add(finished)
+        try:
+            yield
+        finally:
+            self.clients.discard(finished)
+            finished.set_result(None)
+
+    async def idle(self):
+        """Return once no client is connecting or connected and every integration call
+        they caused (each message, each $disconnect) has been answered."""
+        while busy := [*self.clients, *(task for task in self.tasks if not task.done())]:
+            await asyncio.wait(busy)
 
     def close_soon(self, connection, code, reason):
         """Start closing ``connection`` unless a close already started; its task.

@@ -99,6 +99,16 @@ class ThreadedGateway:
 
         return asyncio.run_coroutine_threadsafe(invoke(), self._loop).result(30)
 
+    def wait_until_idle(self, timeout=30):
+        """Block until every client socket is closed and every integration call it caused
+        (its messages, its ``$disconnect``) has been answered; TimeoutError after ``timeout``
+        seconds. Closing a client does not wait for its ``$disconnect``; a test that next
+        reads or empties the database calls this first. A stopped gateway is idle."""
+        if self._loop is None or not self._loop.is_running():
+            return
+        idle = asyncio.wait_for(self.gateway.idle(), timeout)
+        asyncio.run_coroutine_threadsafe(idle, self._loop).result()
+
     def stop(self):
         if self._loop is None or not self._loop.is_running():
             return

@@ -1,12 +1,22 @@
 """Fixtures shared by the whole suite."""
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
 from django_aws_api_gateway_websockets.testing import WebSocketTestClient
 
 from .records import OTHER_API_ID, make_api_gateway
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite the test database is a file (config/settings/test.py says why), in
+    this run's temporary folder, so that two runs never share one."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
 
 
 @pytest.fixture

@@ -9,6 +9,23 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 # The development tooling (make dev's commands and the local gateway) is tested too.
 INSTALLED_APPS = [*INSTALLED_APPS, "localdev"]  # noqa: F405
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'test.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not Django's in-memory test database. The live server answers in threads of
+    # its own; pytest-django lends them the test thread's connection to that database only
+    # if the database existed when the live server started, and once Playwright runs its
+    # asyncio loop in the test's thread Django opens another connection there anyway (its
+    # connections follow the asyncio context). Two connections to one shared-cache
+    # in-memory database lock each other out at once, no busy timeout applying ("database
+    # table is locked"), whenever one writes while the other reads. With a file in WAL
+    # mode every thread has a connection of its own: readers never wait, a writer waits
+    # its turn for up to `timeout` seconds, and BEGIN IMMEDIATE takes the write lock when
+    # a transaction starts, never halfway through. tests/conftest.py puts the file in the
+    # test run's temporary folder.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+    }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},

@@ -22,7 +22,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from django_aws_api_gateway_websockets.models import WebSocketSession
 from localdev.local_api import configure_local_api, provision
 from localgateway.config import GatewayConfig
 from localgateway.threaded import ThreadedGateway
@@ -159,12 +158,14 @@ def build_site(live_server, gateway, settings_fixture, new_context):
 
 
 def tear_down_site(site):
-    """Close the browsers, wait for their $disconnect calls, and fail on page errors."""
+    """Close the browsers, wait for their $disconnect calls, and fail on page errors.
+
+    The gateway POSTs each socket's $disconnect after the socket closed, and Django
+    answers it in a live-server thread; the database must not be read or emptied
+    (transactional_db's flush, next) before every one of them has been answered.
+    """
     site.close_browsers()
-    # Let the gateway's $disconnect calls finish before the database is emptied.
-    deadline = time.monotonic() + SETTLE_SECONDS
-    while WebSocketSession.objects.filter(connected=True).exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    site.gateway.wait_until_idle(timeout=3 * SETTLE_SECONDS)
     assert site.page_errors == [], f"JavaScript errors in the pages: {site.page_errors}"
 
 
