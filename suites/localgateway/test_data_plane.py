@@ -149,16 +149,13 @@ def test_wait_until_idle_returns_once_the_disconnect_and_the_messages_of_closed_
     integration.respond("/ws/default", delay=0.5)
     integration.respond("/ws/disconnect", delay=0.5)
 
-    async def scenario():
-        session, websocket = await _open(gateway)
+    async def send_and_stay_open(websocket):
         await websocket.send_str("on its way when the socket closes")
         # An open socket keeps the gateway busy.
         with pytest.raises(TimeoutError):
             await asyncio.to_thread(gateway.wait_until_idle, 0.1)
-        await websocket.close()
-        await session.close()
 
-    run(scenario())
+    talk(gateway, send_and_stay_open)
     gateway.wait_until_idle()
     assert sorted(integration.answered) == ["/ws/connect", "/ws/default", "/ws/disconnect"]
 
