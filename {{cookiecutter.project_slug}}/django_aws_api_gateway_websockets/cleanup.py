@@ -7,7 +7,8 @@ systemd timer. Each function returns how many rows it removed or changed (with
 
 What is safe to remove:
 
-- Disconnected sessions (all of them by default, as the published command does).
+- Disconnected sessions (all of them by default, as the published command does), and
+  background sends finished more than a day ago.
 - A connected session whose ``updated_on`` is older than ``MAX_CONNECTION_SECONDS``
   (API Gateway closes every connection after two hours, and every message or
   heartbeat refreshes ``updated_on``) missed its ``$disconnect``: it is marked
@@ -26,16 +27,21 @@ from datetime import timedelta
 from django.utils import timezone
 
 from .conf import ws_setting
-from .models import ConnectionRateLimit, WebSocketSession, WebSocketToken
+from .models import BackgroundSend, ConnectionRateLimit, WebSocketSession, WebSocketToken
 
 DEFAULT_TOKEN_AGE_SECONDS = 300
 DEFAULT_RATE_LIMIT_AGE_DAYS = 7
+
+
+# Background sends (and their reports) are kept this long once all their chunks are done.
+BACKGROUND_SEND_RETENTION = timedelta(days=1)
 
 
 @dataclass(frozen=True)
 class SessionCleanup:
     deleted: int
     marked_disconnected: int
+    background_sends_deleted: int = 0
 
 
 def clear_websocket_sessions(older_than_days=0, dry_run=False, now=None):
@@ -45,11 +51,13 @@ def clear_websocket_sessions(older_than_days=0, dry_run=False, now=None):
     stale_before = now - timedelta(seconds=int(ws_setting("MAX_CONNECTION_SECONDS")))
     old = WebSocketSession.objects.filter(connected=False, updated_on__lte=now - timedelta(days=older_than_days))
     stale = WebSocketSession.objects.filter(connected=True, updated_on__lt=stale_before)
+    finished_sends = BackgroundSend.objects.finished_before(now - BACKGROUND_SEND_RETENTION)
     if dry_run:
-        return SessionCleanup(deleted=old.count(), marked_disconnected=stale.count())
+        return SessionCleanup(old.count(), stale.count(), finished_sends.count())
     deleted, _ = old.delete()
     marked = stale.update(connected=False, updated_on=now)
-    return SessionCleanup(deleted=deleted, marked_disconnected=marked)
+    sends = finished_sends.delete()[1].get(BackgroundSend._meta.label, 0)
+    return SessionCleanup(deleted, marked, sends)
 
 
 def token_age_kept(requested_seconds=None):

@@ -53,6 +53,13 @@ DEFAULTS = {
     "SEND_RETRIES": 2,
     # A whole send: posts still unanswered then are reported failed, never waited for.
     "SEND_MAX_WAIT_SECONDS": 60.0,
+    # Background sends (Celery): sessions per task, and the request rate shared by all
+    # workers (posts a second and burst; None: no shared limit), in this Redis (None:
+    # the Celery broker's, when it is Redis).
+    "BACKGROUND_SEND_CHUNK_SIZE": 1000,
+    "BACKGROUND_SEND_RATE_LIMIT": None,
+    "BACKGROUND_SEND_BURST": None,
+    "BACKGROUND_SEND_REDIS_URL": None,
     # A 410 for a session younger than this is its $connect still in progress, not a
     # gone client: the session is not marked disconnected.
     "NEW_CONNECTION_GRACE_SECONDS": 5,

@@ -25,6 +25,7 @@ first L rows to commit, on any number of Django instances sharing the database.
 import enum
 import hashlib
 import hmac
+import pickle
 import secrets
 import sqlite3
 from dataclasses import dataclass
@@ -121,9 +122,17 @@ class WebSocketSessionQuerySet(models.QuerySet):
     def _gateways(self, api_id):
         return self.model._meta.get_field("api_gateway").related_model.objects.filter(api_id=api_id).values("pk")
 
-    def send_message(self, payload):
+    def send_message(self, payload, background=False):
         """Send ``payload`` (a JSON-serialisable dict) to every connected session in
-        this queryset; returns a :class:`~.sending.SendReport`."""
+        this queryset; returns a :class:`~.sending.SendReport`.
+
+        With ``background=True`` the sending is done by Celery tasks (see
+        ``sending/background.py``): the call returns at once, with a
+        :class:`~.models.BackgroundSend` whose ``report()`` fills in as chunks are sent."""
+        if background:
+            from .sending import background as background_sends
+
+            return background_sends.start(self, payload)
         return send_to_sessions(self, payload)
 
     def close_connections(self):
@@ -390,6 +399,21 @@ class WebSocketTokenManager(models.Manager):
             [True, digest(raw_token), False, sql.connection.ops.adapt_datetimefield_value(oldest_valid)],
         )
         return ConsumedToken(*rows[0]) if rows else None
+
+
+# ------------------------------------------------------------- background sends
+
+
+class BackgroundSendManager(models.Manager):
+    def record(self, sessions, encoded_payload, chunk_size):
+        """Store a send of ``encoded_payload`` to the queryset ``sessions``: its query,
+        pickled as Django allows, not its rows (evaluating them is the planning task's
+        work, not the caller's)."""
+        return self.create(payload=encoded_payload, recipients=pickle.dumps(sessions.query), chunk_size=chunk_size)
+
+    def finished_before(self, moment):
+        """Sends created before ``moment`` whose chunks are all done (for clean-up)."""
+        return self.filter(created_on__lt=moment, planned=True).exclude(chunks__done=False)
 
 
 # -------------------------------------------------------------- connection attempts

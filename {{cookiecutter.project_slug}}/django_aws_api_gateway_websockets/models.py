@@ -2,6 +2,7 @@
 WebSocket connection, single-use connection tokens and connection attempts."""
 
 import re
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from django.utils import timezone
 from .aws import management_endpoint_url
 from .conf import DEFAULT_STAGE_NAME
 from .managers import (  # MessageLimit, NoOpenSession: what the session manager takes and answers
+    BackgroundSendManager,
     ConnectionRateLimitManager,
     MessageLimit,  # noqa: F401
     NoOpenSession,  # noqa: F401
@@ -246,3 +248,62 @@ class ConnectionRateLimit(models.Model):
 
     def __str__(self):
         return f"{self.ip_address or '?'} at {self.attempt_time:%Y-%m-%d %H:%M:%S}"
+
+
+class BackgroundSend(models.Model):
+    """A send handed to the task queue (``send_message(payload, background=True)``):
+    the payload, whom it goes to, and, chunk by chunk, how it went."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The encoded JSON, checked against API Gateway's 128 KB limit when the send was asked for.
+    payload = models.BinaryField()
+    # The recipients' queryset as Django pickles a query (written by this app only, and
+    # read back by its own tasks): evaluated by the planning task, not by the caller.
+    recipients = models.BinaryField()
+    chunk_size = models.PositiveIntegerField()
+    # Filled in by the planning task: how many connected sessions there were then.
+    planned = models.BooleanField(default=False)
+    total = models.PositiveIntegerField(default=0)
+    created_on = models.DateTimeField(auto_now_add=True)
+
+    objects = BackgroundSendManager()
+
+    class Meta:
+        verbose_name = "background send"
+
+    def __str__(self):
+        return f"background send {self.pk} ({self.total} recipient(s))"
+
+    def report(self):
+        """A :class:`~.sending.background.BackgroundReport` of the chunks done so far."""
+        from .sending.background import report_of
+
+        return report_of(self)
+
+
+class BackgroundSendChunk(models.Model):
+    """One task's share of a background send: the sessions with a primary key from
+    ``first_pk`` to ``last_pk``, and what happened to them."""
+
+    send = models.ForeignKey(BackgroundSend, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    first_pk = models.BigIntegerField()
+    last_pk = models.BigIntegerField()
+    size = models.PositiveIntegerField()
+    delivered = models.PositiveIntegerField(default=0)
+    gone = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    # A few failed connection ids (digests) and why, for the report.
+    failures = models.JSONField(default=dict, blank=True)
+    # Its task was queued (a planning task run again queues only the others).
+    queued = models.BooleanField(default=False)
+    attempts = models.PositiveIntegerField(default=0)
+    done = models.BooleanField(default=False)
+    updated_on = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "background send chunk"
+        constraints = [models.UniqueConstraint(fields=["send", "index"], name="unique_chunk_per_background_send")]
+
+    def __str__(self):
+        return f"chunk {self.index} of {self.send_id}"

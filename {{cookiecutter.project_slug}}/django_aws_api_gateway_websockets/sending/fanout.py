@@ -58,10 +58,11 @@ def encode_payload(payload):
     return data
 
 
-def send_to_sessions(sessions, payload):
+def send_to_sessions(sessions, payload=None, *, encoded=None):
     """Send ``payload`` to every connected session in ``sessions`` (a queryset of
-    ``WebSocketSession`` or an iterable of them). Returns a ``SendReport``."""
-    data = encode_payload(payload)
+    ``WebSocketSession`` or an iterable of them). Returns a ``SendReport``.
+    ``encoded``: the payload already encoded by :func:`encode_payload`."""
+    data = encoded if encoded is not None else encode_payload(payload)
     session_model, targets = _targets(sessions)
     if not targets:
         return SendReport()

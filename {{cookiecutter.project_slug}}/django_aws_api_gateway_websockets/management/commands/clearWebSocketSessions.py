@@ -33,3 +33,5 @@ class Command(BaseCommand):
             f"{verb} {result.deleted} disconnected WebSocket session(s); {mark} {result.marked_disconnected} "
             f"connected session(s) silent for over {ws_setting('MAX_CONNECTION_SECONDS')}s disconnected."
         )
+        if result.background_sends_deleted:
+            self.stdout.write(f"{verb} {result.background_sends_deleted} finished background send(s).")
