@@ -59,6 +59,20 @@ def remove_unchosen_apps():
                 remove(relative)
 
 
+# What only a project with background sends (Celery) needs.
+BACKGROUND_SEND_PATHS = [
+    "config/celery.py",
+    f"deploy/linux-systemd/{SLUG}-worker.service",
+    "deploy/container/ecs-worker-task-definition.json",
+]
+
+
+def remove_unchosen_background_sends():
+    if ANSWERS["background_sends"] != "celery":
+        for relative in BACKGROUND_SEND_PATHS:
+            remove(relative)
+
+
 def remove_unchosen_deploy_targets():
     target = ANSWERS["deploy_target"]
     for other, paths in DEPLOY_TARGET_PATHS.items():
@@ -180,6 +194,7 @@ Then open http://127.0.0.1:8000/ and log in as the demo user that make dev print
 def main():
     remove_unchosen_apps()
     remove_unchosen_deploy_targets()
+    remove_unchosen_background_sends()
     policies = render_iam_policies()
     write_env_file()
     make_executable()

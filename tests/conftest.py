@@ -25,14 +25,16 @@ EXAMPLE_APPS = ["use_chat", "use_dashboard", "use_notifications"]
 
 def every_combination():
     """Each supported combination of the answers that change what is written."""
-    for database, credentials, deploy_target, apps in itertools.product(
+    for database, background_sends, credentials, deploy_target, apps in itertools.product(
         choices("database"),
+        choices("background_sends"),
         choices("aws_credentials"),
         choices("deploy_target"),
         itertools.product([True, False], repeat=len(EXAMPLE_APPS)),
     ):
         yield {
             "database": database,
+            "background_sends": background_sends,
             "aws_credentials": credentials,
             "deploy_target": deploy_target,
             **dict(zip(EXAMPLE_APPS, apps, strict=True)),
@@ -42,6 +44,7 @@ def every_combination():
 DEFAULT_BAKE = {}
 MINIMAL_BAKE = {"use_chat": False, "use_dashboard": False, "use_notifications": False, "database": "sqlite"}
 MAXIMAL_BAKE = {
+    "background_sends": "celery",
     "use_chat": True,
     "use_dashboard": True,
     "use_notifications": True,

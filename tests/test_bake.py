@@ -17,7 +17,8 @@ PLACEHOLDER = re.compile(r"cookiecutter\.")
 
 def combination_id(answers):
     apps = "".join(name[4] if answers[name] else "-" for name in EXAMPLE_APPS)
-    return f"{answers['database']}-{answers['aws_credentials']}-{answers['deploy_target']}-{apps}"
+    background = "celery" if answers["background_sends"] == "celery" else "sync"
+    return f"{answers['database']}-{background}-{answers['aws_credentials']}-{answers['deploy_target']}-{apps}"
 
 
 def bake_into(answers, output):
@@ -58,6 +59,7 @@ def test_combination_bakes_cleanly(matrix, answers):
     prefix = f"{project.parent.relative_to(root)}/"
     assert [line for line in findings if prefix in line] == []
     assert_unchosen_apps_removed(project, answers)
+    assert_celery_only_when_chosen(project, answers)
 
 
 def assert_no_placeholders(project):
@@ -78,6 +80,22 @@ def assert_ruff_clean(project):
         [VENV_BIN / "ruff", "format", "--check", "--no-cache", "."], cwd=project, capture_output=True, text=True
     )
     assert fmt.returncode == 0, fmt.stdout
+
+
+def assert_celery_only_when_chosen(project, answers):
+    """Without background sends, nothing outside the vendored app and the development
+    tooling (which starts a worker when the project has Celery) knows of Celery."""
+    mentions = [
+        str(path.relative_to(project))
+        for path in project.rglob("*")
+        if path.is_file()
+        and not {"django_aws_api_gateway_websockets", "localdev"} & set(path.parts)
+        and "celery" in path.read_text(errors="ignore").lower()
+    ]
+    if answers["background_sends"] == "celery":
+        assert {"config/celery.py", "config/settings/base.py", "pyproject.toml"} <= set(mentions)
+    else:
+        assert mentions == []
 
 
 def assert_unchosen_apps_removed(project, answers):

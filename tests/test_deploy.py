@@ -517,6 +517,78 @@ def test_ecs_task_definitions_take_secrets_from_parameter_store_and_each_its_own
 SECRET_VARIABLES = ("DJANGO_SECRET_KEY", "WEBSOCKET_GATEWAY_SECRET", "WEBSOCKET_GATEWAY_SECRET_PREVIOUS")
 
 
+# -- background sends: the Celery worker of each target ------------------------------------------
+
+WORKER_FILES = {
+    "linux-systemd": f"deploy/linux-systemd/{SLUG}-worker.service",
+    "container": "deploy/container/ecs-worker-task-definition.json",
+}
+
+
+@pytest.mark.parametrize("target", DEPLOY_TARGETS)
+def test_only_projects_with_background_sends_get_a_worker(bake, target):
+    without = bake(deploy_target=target)
+    assert not (without / "config/celery.py").exists()
+    assert "celery" not in (without / "pyproject.toml").read_text()
+    for relative in WORKER_FILES.values():
+        assert not (without / relative).exists(), relative
+    if target == "container":
+        assert "worker)" not in (without / "deploy/container/entrypoint.sh").read_text()
+        web = json.loads((without / "deploy/container/ecs-task-definition.json").read_text())
+        assert "CELERY_BROKER_URL" not in json.dumps(web)
+
+    with_celery = bake(deploy_target=target, background_sends="celery")
+    assert (with_celery / "config/celery.py").is_file()
+    assert '"celery[redis,sqs]' in (with_celery / "pyproject.toml").read_text()
+    if target in WORKER_FILES:
+        assert (with_celery / WORKER_FILES[target]).is_file()
+
+
+def test_the_systemd_worker_runs_celery_as_the_service_user_on_the_local_redis(bake, tmp_path):
+    project = bake(deploy_target="linux-systemd", background_sends="celery")
+    units = project / "deploy/linux-systemd"
+    worker = (units / f"{SLUG}-worker.service").read_text()
+    assert f"ExecStart=/srv/{SLUG}/.venv/bin/python -m celery -A config worker --loglevel INFO" in worker
+    assert f"User={SLUG}" in worker and f"EnvironmentFile=/etc/{SLUG}/env" in worker
+    assert "KillMode=mixed" in worker, "SIGTERM to Celery alone: its warm shutdown finishes running chunks"
+    assert re.search(r"^CELERY_BROKER_URL=redis://127\.0\.0\.1:6379/0$", (units / "server.env").read_text(), re.M)
+    install = (units / "install.sh").read_text()
+    assert "redis-server" in install and 'UNITS+=("$SLUG-worker.service")' in install
+    assert 'systemctl restart "$SLUG-worker.service"' in install
+
+    root = _systemd_root(project, tmp_path)
+    unit = f"{SLUG}-worker.service"
+    shutil.copy(units / unit, root / "etc/systemd/system" / unit)
+    python = root / "srv" / SLUG / ".venv/bin/python"
+    python.write_text("#!/bin/sh\n")
+    python.chmod(0o755)
+    completed = run(["systemd-analyze", "verify", f"--root={root}", unit], cwd=root)
+    complaints = [line for line in (completed.stdout + completed.stderr).splitlines() if SLUG in line]
+    assert (completed.returncode, complaints) == (0, [])
+
+
+@pytest.mark.parametrize("credentials", choices("aws_credentials"))
+def test_the_ecs_worker_runs_with_the_web_identity_and_the_broker_from_parameter_store(bake, credentials):
+    project = bake(
+        deploy_target="container", background_sends="celery", aws_credentials=credentials, aws_account_id="123456789012"
+    )
+    container_dir = project / "deploy/container"
+    web = json.loads((container_dir / "ecs-task-definition.json").read_text())
+    worker = json.loads((container_dir / "ecs-worker-task-definition.json").read_text())
+    assert worker["family"] == f"{SLUG}-worker"
+    # It sends to connections, as the site does, and nothing more: the web role.
+    assert worker.get("taskRoleArn") == web.get("taskRoleArn")
+    (container,) = worker["containerDefinitions"]
+    assert container["command"] == ["worker"] and "portMappings" not in container
+    broker = f"arn:aws:ssm:eu-west-1:123456789012:parameter/{SLUG}/CELERY_BROKER_URL"
+    (web_container,) = web["containerDefinitions"]
+    for definition in (container, web_container):
+        assert {item["name"]: item["valueFrom"] for item in definition["secrets"]}["CELERY_BROKER_URL"] == broker
+    assert container["secrets"] == web_container["secrets"]
+    entrypoint = (container_dir / "entrypoint.sh").read_text()
+    assert 'worker) exec "${PYTHON:-python}" -m celery -A config worker --loglevel INFO "$@" ;;' in entrypoint
+
+
 # -- environment and secrets ------------------------------------------------------------------
 
 ENV_READ = re.compile(r"""\benv(?:\.\w+)?\(\s*["']([A-Z][A-Z0-9_]+)["']""")
@@ -548,10 +620,11 @@ def variables_read(project):
     return names - SCRIPT_INTERNAL
 
 
+@pytest.mark.parametrize("background_sends", choices("background_sends"))
 @pytest.mark.parametrize("target", DEPLOY_TARGETS)
 @pytest.mark.parametrize("credentials", choices("aws_credentials"))
-def test_env_example_documents_every_variable_the_project_reads(bake, credentials, target):
-    project = bake(aws_credentials=credentials, deploy_target=target)
+def test_env_example_documents_every_variable_the_project_reads(bake, credentials, target, background_sends):
+    project = bake(aws_credentials=credentials, deploy_target=target, background_sends=background_sends)
     documented = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (project / ".env.example").read_text(), re.MULTILINE))
     read = variables_read(project)
     assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "GUNICORN_WORKERS", "WEBSOCKET_CERTIFICATE_ARN"} <= read

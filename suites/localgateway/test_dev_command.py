@@ -17,6 +17,8 @@ from django.apps import apps
 from django.conf import settings
 from yarl import URL
 
+from localdev.worker import background_worker_arguments
+
 from .support import WAIT_SECONDS, run
 
 STARTUP_SECONDS = 90
@@ -175,7 +177,9 @@ def test_make_dev_runs_the_stack_idempotently_and_stops_cleanly(start_dev, dev_e
     assert run(_log_in_and_ping(site, gateway_url)) == {"type": "pong", "channel": "default"}
     children = first.child_pids()
     background = sum(len(getattr(config, "dev_commands", None) or ()) for config in apps.get_app_configs())
-    assert len(children) == 2 + background  # the gateway, runserver, and e.g. the dashboard's producer
+    worker = 1 if background_worker_arguments() else 0
+    # The gateway, runserver, e.g. the dashboard's producer, and the Celery worker of background sends.
+    assert len(children) == 2 + background + worker
     assert first.interrupt() == 0
     assert "Stopped." in first.output()
     assert not any(_running(pid) for pid in children)
@@ -187,3 +191,21 @@ def test_make_dev_runs_the_stack_idempotently_and_stops_cleanly(start_dev, dev_e
     children = second.child_pids()
     assert second.interrupt() == 0
     assert not any(_running(pid) for pid in children)
+
+
+@pytest.mark.skipif(background_worker_arguments() is None, reason="baked without background sends")
+def test_make_dev_names_a_missing_celery_broker_before_starting_anything(dev_env):
+    dead_port = _free_port()
+    dev_env["CELERY_BROKER_URL"] = f"redis://127.0.0.1:{dead_port}/0"
+    finished = subprocess.run(  # noqa: S603 - our interpreter and manage.py
+        [sys.executable, "manage.py", "dev"],
+        cwd=settings.BASE_DIR,
+        env=dev_env,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_SECONDS,
+    )
+    assert finished.returncode == 1
+    assert f"The Celery broker at 127.0.0.1:{dead_port} (CELERY_BROKER_URL) does not answer" in finished.stderr
+    assert "Database migrated." not in finished.stdout
+    assert not os.path.exists(dev_env["LOCAL_GATEWAY_STATE_FILE"])

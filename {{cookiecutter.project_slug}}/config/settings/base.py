@@ -157,7 +157,43 @@ WEBSOCKETS = {
     # The stage's throttling, set by provisioning (None: API Gateway's account limits).
     "STAGE_THROTTLING_RATE_LIMIT": env.float("WEBSOCKET_STAGE_THROTTLING_RATE_LIMIT", default=None),
     "STAGE_THROTTLING_BURST_LIMIT": env.int("WEBSOCKET_STAGE_THROTTLING_BURST_LIMIT", default=None),
+{%- if cookiecutter.background_sends == "celery" %}
+    # Background sends: sessions per task, and the request rate all workers share
+    # (posts a second and burst, under API Gateway's account-level 10,000 a second;
+    # unset: no shared limit), kept in WEBSOCKET_BACKGROUND_SEND_REDIS_URL's Redis or,
+    # when unset, the broker's.
+    "BACKGROUND_SEND_CHUNK_SIZE": env.int("WEBSOCKET_BACKGROUND_SEND_CHUNK_SIZE", default=1000),
+    "BACKGROUND_SEND_RATE_LIMIT": env.float("WEBSOCKET_BACKGROUND_SEND_RATE_LIMIT", default=None),
+    "BACKGROUND_SEND_BURST": env.int("WEBSOCKET_BACKGROUND_SEND_BURST", default=None),
+    "BACKGROUND_SEND_REDIS_URL": env("WEBSOCKET_BACKGROUND_SEND_REDIS_URL", default=None),
+{%- endif %}
 }
+{%- if cookiecutter.background_sends == "celery" %}
+
+# Background sends: WebSocketSession.objects.filter(...).send_message(payload,
+# background=True) hands a broadcast to the Celery workers (config/celery.py) and
+# returns at once. The broker: Redis (redis://host:6379/0), or Amazon SQS (sqs://,
+# in the region below, with the credentials the rest of AWS uses).
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
+# The queue the tasks go to, named after the project: projects may share a broker.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="{{ cookiecutter.project_slug }}")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "region": AWS_GATEWAY_REGION_NAME,
+    # A task taken by a worker that vanished (killed, its machine gone) is handed to
+    # another after this many seconds. Keep it well above the longest chunk: a task
+    # still running then is handed out a second time.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+}
+# At least once: a task is acknowledged when it is done, and handed back when the
+# process running it dies; a worker takes one task at a time.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+{%- endif %}
 
 LOGGING = {
     "version": 1,

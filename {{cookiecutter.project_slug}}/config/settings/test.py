@@ -46,3 +46,8 @@ SECURE_CSP = {**SECURE_CSP, "connect-src": ["'self'", "ws://127.0.0.1:*"]}  # no
 # Serve static files from the apps' folders, as in development: no collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+{%- if cookiecutter.background_sends == "celery" %}
+# Background sends run in the test's own process (Celery's eager mode), once the
+# transaction that asked for them commits.
+CELERY_TASK_ALWAYS_EAGER = True
+{%- endif %}

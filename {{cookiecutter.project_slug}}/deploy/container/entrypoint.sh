@@ -3,6 +3,9 @@
 #   web (default)     gunicorn with deploy/gunicorn.conf.py on $GUNICORN_BIND
 #   release           deploy/release.sh: checks, migrations, API Gateway sync (once per deploy)
 #   cleanup           deploy/cleanup.sh: expired sessions, tokens, rate-limit rows (hourly)
+{%- if cookiecutter.background_sends == "celery" %}
+#   worker            the Celery worker of background sends (ecs-worker-task-definition.json)
+{%- endif %}
 #   manage ARGS...    python manage.py ARGS...
 #   anything else     run as given (e.g. bash)
 # Each job runs with the AWS identity of the task that starts it: web and cleanup with the
@@ -20,6 +23,9 @@ case "$command" in
     web) exec gunicorn --config deploy/gunicorn.conf.py config.wsgi:application "$@" ;;
     release) exec deploy/release.sh "$@" ;;
     cleanup) exec deploy/cleanup.sh "$@" ;;
+{%- if cookiecutter.background_sends == "celery" %}
+    worker) exec "${PYTHON:-python}" -m celery -A config worker --loglevel INFO "$@" ;;
+{%- endif %}
     manage) exec "${PYTHON:-python}" manage.py "$@" ;;
     *) exec "$command" "$@" ;;
 esac

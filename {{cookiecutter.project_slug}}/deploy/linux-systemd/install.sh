@@ -49,6 +49,10 @@ if [[ "${INSTALL_PACKAGES:-1}" != 0 ]]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends python3 python3-venv nginx certbot python3-certbot-nginx
+{%- if cookiecutter.background_sends == "celery" %}
+    # The broker of the background sends' worker; Debian's Redis listens on localhost only.
+    apt-get install -y -qq --no-install-recommends redis-server
+{%- endif %}
 fi
 
 if ! id -u "$SLUG" >/dev/null 2>&1; then
@@ -134,7 +138,11 @@ say "Installing Python dependencies into $APP_DIR/.venv"
 "$ROOT$APP_DIR/.venv/bin/pip" install --quiet "$ROOT$APP_DIR"
 
 say "Installing the systemd units"
-for unit in "$SLUG.service" "$SLUG-release.service" "$SLUG-cleanup.service" "$SLUG-cleanup.timer"; do
+UNITS=("$SLUG.service" "$SLUG-release.service" "$SLUG-cleanup.service" "$SLUG-cleanup.timer")
+{%- if cookiecutter.background_sends == "celery" %}
+UNITS+=("$SLUG-worker.service")
+{%- endif %}
+for unit in "${UNITS[@]}"; do
     install -D -m 0644 "$HERE/deploy/linux-systemd/$unit" "$ROOT/etc/systemd/system/$unit"
 done
 systemctl daemon-reload
@@ -160,5 +168,11 @@ say "Starting gunicorn and the hourly clean-up"
 systemctl enable --quiet "$SLUG.service" "$SLUG-cleanup.timer"
 systemctl reload-or-restart "$SLUG.service"
 systemctl start "$SLUG-cleanup.timer"
+{%- if cookiecutter.background_sends == "celery" %}
+
+say "Starting the Celery worker of background sends"
+systemctl enable --quiet "$SLUG-worker.service"
+systemctl restart "$SLUG-worker.service"
+{%- endif %}
 
 say "Done: https://www.$DOMAIN/ is served by $SLUG.service; wss://ws.$DOMAIN/ by API Gateway."

@@ -11,8 +11,15 @@ from django_aws_api_gateway_websockets.testing import capture_messages
 
 from {{ cookiecutter.project_slug }}.dashboard import figures
 from {{ cookiecutter.project_slug }}.dashboard.models import Sample
+{%- if cookiecutter.background_sends == "celery" %}
+
+# Transactional: the figures go out as background sends, queued when a transaction
+# commits (the test settings' eager Celery then sends them in this process, at once).
+pytestmark = pytest.mark.django_db(transaction=True)
+{%- else %}
 
 pytestmark = pytest.mark.django_db
+{%- endif %}
 
 
 @pytest.fixture
@@ -76,8 +83,14 @@ def test_recent_samples_are_oldest_first_and_bounded():
 
 def test_pushing_reaches_every_dashboard_and_nothing_else(sessions, api_gateway):
     with capture_messages() as sent:
+{%- if cookiecutter.background_sends == "celery" %}
+        sample, send = figures.push_figures()
+    assert [m.connection_id for m in sent] == [sessions[2].connection_id]
+    assert send.report().delivered == 1
+{%- else %}
         sample, report = figures.push_figures()
     assert [m.connection_id for m in sent] == [sessions[2].connection_id]
     assert report.delivered == [sessions[2].connection_id]
+{%- endif %}
     assert sent[0].payload == {"type": "dashboard.figures", "sample": sample.as_payload()}
     assert sent[0].payload["sample"]["connections"] == 3

@@ -4,14 +4,26 @@ import threading
 
 import pytest
 from django.core.management import CommandError, call_command
+{%- if cookiecutter.background_sends == "celery" %}
+
+from django_aws_api_gateway_websockets.models import BackgroundSend, WebSocketSession
+{%- else %}
 
 from django_aws_api_gateway_websockets.models import WebSocketSession
+{%- endif %}
 from django_aws_api_gateway_websockets.testing import capture_messages
 
 from {{ cookiecutter.project_slug }}.dashboard import producer
 from {{ cookiecutter.project_slug }}.dashboard.models import Sample
+{%- if cookiecutter.background_sends == "celery" %}
+
+# Transactional: the figures go out as background sends, queued when a transaction
+# commits (the test settings' eager Celery then sends them in this process, at once).
+pytestmark = pytest.mark.django_db(transaction=True)
+{%- else %}
 
 pytestmark = pytest.mark.django_db
+{%- endif %}
 
 
 @pytest.fixture
@@ -77,7 +89,13 @@ def test_the_command_pushes_once_and_says_so(watcher, capsys):
         call_command("dashboard_producer")
     assert len(sent) == 1
     output = capsys.readouterr().out
+{%- if cookiecutter.background_sends == "celery" %}
+    send = BackgroundSend.objects.get()
+    assert f"1 connection(s), 0.0 message(s)/min -> the workers (background send {send.pk})" in output
+    assert send.report().delivered == 1
+{%- else %}
     assert "1 connection(s), 0.0 message(s)/min -> 1 dashboard(s)" in output
+{%- endif %}
 
 
 def test_the_command_repeats_every_n_seconds(watcher, capsys):

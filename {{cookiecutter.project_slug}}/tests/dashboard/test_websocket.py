@@ -8,14 +8,21 @@ from django_aws_api_gateway_websockets.testing import capture_messages
 from {{ cookiecutter.project_slug }}.dashboard.models import Sample
 
 from .conftest import dashboard
+{%- if cookiecutter.background_sends == "celery" %}
+
+# Transactional: the figures go out as background sends, queued when a transaction
+# commits (the test settings' eager Celery then sends them in this process, at once).
+pytestmark = pytest.mark.django_db(transaction=True)
+{%- else %}
 
 pytestmark = pytest.mark.django_db
+{%- endif %}
 
 
 def test_refresh_measures_and_broadcasts_to_every_dashboard(staff, make_user, socket_for):
     mine = socket_for(staff, "dashboard")
     colleague = socket_for(make_user("colleague", is_staff=True, watch=True), "dashboard")
-    socket_for(staff, "chat-general")
+    socket_for(staff, "lobby")
     with capture_messages() as sent:
         response = dashboard(mine, "refresh")
     assert response.status_code == 204

@@ -71,6 +71,18 @@ def figures_message(sample):
 
 def push_figures():
     """Take a sample and broadcast it to the dashboard's channel.
+{%- if cookiecutter.background_sends == "celery" %}
+
+    Returns ``(sample, send)``: the background send the Celery workers carry out, in
+    chunks, once the current transaction commits (``send.report()`` tells how it went).
+    However many staff watch, the caller does not wait for them.
+    """
+    sample = take_sample()
+    prune_samples()
+    dashboards = WebSocketSession.objects.filter(channel_name=DASHBOARD_CHANNEL)
+    send = dashboards.send_message(figures_message(sample), background=True)
+    return sample, send
+{%- else %}
 
     Returns ``(sample, report)``; ``report.delivered`` lists the dashboards reached.
     """
@@ -78,3 +90,4 @@ def push_figures():
     prune_samples()
     report = WebSocketSession.objects.filter(channel_name=DASHBOARD_CHANNEL).send_message(figures_message(sample))
     return sample, report
+{%- endif %}

@@ -9,7 +9,8 @@
    nothing);
 5. create the demo users, start ``runserver``, then each background command an
    installed app asks for (``dev_commands`` on its AppConfig, e.g. the dashboard's
-   producer), and print where everything is;
+   producer) and, with background sends, a Celery worker (its broker checked first),
+   and print where everything is;
 6. on Ctrl-C or SIGTERM stop the gateway (open sockets get their ``$disconnect``)
    and then the rest.
 """
@@ -28,6 +29,7 @@ from django_aws_api_gateway_websockets.provisioning import ProvisioningError
 from ...database import ensure_database_exists
 from ...local_api import LOCAL_STAGE, configure_local_api, ensure_demo_users, provision
 from ...processes import Child, ChildFailed
+from ...worker import background_worker_arguments
 
 
 class Command(BaseCommand):
@@ -86,6 +88,8 @@ class Command(BaseCommand):
             "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.local"),
         }
 
+        # Checked before anything starts: a missing broker is named, not a crashed worker.
+        worker = background_worker_arguments()
         note = ensure_database_exists()
         if note:
             self.stdout.write(note)
@@ -117,6 +121,8 @@ class Command(BaseCommand):
             for arguments in getattr(config, "dev_commands", None) or ():
                 name = f"{config.label}: manage.py {' '.join(arguments)}"
                 children.append(Child(name, [manage, *arguments], env=env))
+        if worker:
+            children.append(Child("The Celery worker (background sends)", worker, env=env))
 
         record.refresh_from_db()
         self._announce(record, django_port, gateway_port, users, children)

@@ -26,6 +26,14 @@ class Command(BaseCommand):
         # Ctrl-C ends the loop; make dev stops it with SIGTERM, which needs no handling.
         with contextlib.suppress(KeyboardInterrupt):
             run_producer(threading.Event(), every=every, times=times, on_push=self._report)
+{%- if cookiecutter.background_sends == "celery" %}
+
+    def _report(self, sample, send):
+        self.stdout.write(
+            f"{sample.taken_on:%H:%M:%S} {sample.connections} connection(s), "
+            f"{sample.messages_per_minute:.1f} message(s)/min -> the workers (background send {send.pk})"
+        )
+{%- else %}
 
     def _report(self, sample, report):
         failed = f", {len(report.failed)} failed" if report.failed else ""
@@ -33,4 +41,5 @@ class Command(BaseCommand):
             f"{sample.taken_on:%H:%M:%S} {sample.connections} connection(s), "
             f"{sample.messages_per_minute:.1f} message(s)/min -> {len(report.delivered)} dashboard(s){failed}"
         )
+{%- endif %}
         self.stdout.flush()
