@@ -27,6 +27,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from benchsite.secret import GATEWAY_SECRET  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
@@ -107,6 +108,8 @@ def gateway_headers(connection_id, *, connect=False):
         "X-Forwarded-Proto": "https",
         "X-Real-Ip": "203.0.113.7",
         "Connectionid": connection_id,
+        # Ours refuses a call without API Gateway's shared secret; the published package ignores it.
+        "X-Gateway-Secret": GATEWAY_SECRET,
     }
     if connect:
         headers.update(
@@ -120,12 +123,17 @@ def gateway_headers(connection_id, *, connect=False):
     return headers
 
 
-def issue_token(user, session_key):
-    if IMPL == "ours":
-        from django_aws_api_gateway_websockets.tokens import issue_token as issue
+BINDING = "bench-browser-binding-cookie-value"
 
-        return issue(user, session_key)[0]
-    return ws_models.WebSocketToken.generate_token(user=user, session_key=session_key).token
+
+def issue_token(user, session_key):
+    """A token for ``user``'s login session, and the cookies its browser then holds."""
+    if IMPL == "ours":
+        from django_aws_api_gateway_websockets.conf import ws_setting
+
+        token = ws_models.WebSocketToken.objects.issue(user, session_key, BINDING)[0]
+        return token, f"; {ws_setting('BINDING_COOKIE_NAME')}={BINDING}"
+    return ws_models.WebSocketToken.generate_token(user=user, session_key=session_key).token, ""
 
 
 def counted(client, path, body, headers, cookie=None):
@@ -158,8 +166,8 @@ def command_queries(_args):
     browser = Client()
     browser.force_login(user)
     session_key = browser.session.session_key
-    token = issue_token(user, session_key)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={session_key}"
+    token, binding = issue_token(user, session_key)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session_key}{binding}"
     results["connect_with_token"] = counted(
         Client(),
         f"/ws-token/connect?ws_token={token}",

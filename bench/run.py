@@ -41,6 +41,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from benchsite.secret import GATEWAY_SECRET
+
 BENCH = Path(__file__).resolve().parent
 TEMPLATE = BENCH.parent
 WORK = BENCH / ".work"
@@ -742,6 +744,7 @@ def callback_headers():
         "X-Forwarded-Port": "443",
         "X-Forwarded-Proto": "https",
         "X-Real-Ip": "203.0.113.7",
+        "X-Gateway-Secret": GATEWAY_SECRET,
     }
 
 

@@ -8,6 +8,8 @@ throwaway environment has no django-environ.
 import os
 from urllib.parse import urlsplit
 
+from .secret import GATEWAY_SECRET
+
 IMPL = os.environ.get("BENCH_IMPL", "ours")
 if IMPL not in ("ours", "theirs"):
     raise RuntimeError(f"BENCH_IMPL must be 'ours' or 'theirs', not {IMPL!r}")
@@ -74,6 +76,11 @@ AWS_SECRET_ACCESS_KEY = "bench-secret-key"  # noqa: S105
 
 # Each package's own defaults, except that neither may call AWS when a record is saved.
 WEBSOCKETS = {"AUTO_SYNC_API_GATEWAY": False} if IMPL == "ours" else {"push_changes_to_aws": False}
+if IMPL == "ours":
+    # The secret API Gateway sends with every call (X-Gateway-Secret; the published package
+    # has none and ignores the header), and the pages' origin the $connect check accepts.
+    WEBSOCKET_GATEWAY_SECRET = GATEWAY_SECRET
+    WEBSOCKETS["ALLOWED_ORIGINS"] = ["http://testserver"]
 # For experiments only (make bench leaves it unset): our sender's concurrency bound.
 if IMPL == "ours" and os.environ.get("BENCH_SEND_CONCURRENCY"):
     WEBSOCKETS["SEND_CONCURRENCY"] = int(os.environ["BENCH_SEND_CONCURRENCY"])
