@@ -37,50 +37,21 @@ import random
 import ssl
 import threading
 import urllib.request
-from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 import aiohttp
 from botocore.httpsession import get_cert_path
 from yarl import URL
 
+from . import vendored_transport
+
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class SendReport:
-    """What happened to one send: who got it, who is gone, and who failed and why."""
-
-    delivered: list = field(default_factory=list)
-    gone: list = field(default_factory=list)
-    failed: dict = field(default_factory=dict)
-
-    @property
-    def ok(self):
-        return not self.gone and not self.failed
-
-    @property
-    def attempted(self):
-        return len(self.delivered) + len(self.gone) + len(self.failed)
-
-    def __bool__(self):
-        return self.ok
-
-
-@dataclass(frozen=True)
-class SendOptions:
-    concurrency: int
-    # One attempt: opening the connection (TCP, proxy tunnel, TLS), the request, the answer.
-    timeout_seconds: float
-    # Retries of a post answered 429 (throttled).
-    throttle_retries: int
-    # Backoff base: retry n waits a random time in [0, min(cap, base * 2**n)] (full jitter).
-    throttle_base_delay: float
-    # Retries of a post answered 5xx, or whose connection failed before any answer.
-    retries: int = 2
-    # The whole call: posts not finished by then are reported failed.
-    max_wait_seconds: float = 60.0
-    max_backoff_seconds: float = 5.0
+# The same report and options as the app's transport, so that the bench hands both the same.
+_transport, _signing = vendored_transport()
+SendReport = _transport.SendReport
+SendOptions = _transport.SendOptions
 
 
 def post_to_connections(endpoint, connection_ids, data, signer, options, report=None):
