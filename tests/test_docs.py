@@ -314,11 +314,11 @@ def test_every_command_of_getting_started_works(tmp_path):
 
 
 def stop_for_good(dev, dev_log):
-    """SIGKILL ``make dev`` and the two servers it started (each in a process group of its
+    """SIGKILL ``make dev`` and the processes it started (each in a process group of its
     own, with the pids it printed), so that a failed test leaves nothing running."""
     os.killpg(dev.pid, signal.SIGKILL)
     dev.wait(10)
-    for pid in re.findall(r"(?:gateway|runserver) pid (\d+)", dev_log.read_text()):
+    for pid in re.findall(r"^Started .*, pid (\d+)\.$", dev_log.read_text(), re.MULTILINE):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(int(pid), signal.SIGKILL)
 
