@@ -76,6 +76,7 @@ def test_the_dashboard_updates_live_while_the_producer_runs_and_keeps_others_out
         screenshot(page, "dashboard")
     assert producer.pushes >= 3
 
+    site.expect_refusal("/dashboard/", 403)
     outsider = site.open(make_user("bob"), "/dashboard/")
     expect(outsider.get_by_role("heading", name="Not allowed")).to_be_visible()
     assert outsider.locator("#status").count() == 0

@@ -91,6 +91,8 @@ def test_logging_out_in_another_tab_stops_this_tab_receiving(site, make_user):
     notify(alice, "Before logging out")
     expect(page.locator("#notification-list .notification .title")).to_have_text(["Before logging out"])
 
+    # The page's client then asks for a new token, and the token endpoint refuses it.
+    site.expect_refusal("/websockets/token/", 401, method="POST")
     other_tab = browser.new_page()
     other_tab.goto("/")
     other_tab.get_by_role("button", name="Log out").click()

@@ -60,3 +60,25 @@ def test_every_example_page_opens_and_goes_live_for_staff(site):
         if title in PAGES_WITH_A_SOCKET:
             expect(page.locator("#status")).to_have_attribute("data-state", "open")
         page.close()
+
+
+def test_pages_have_an_icon_and_the_browser_checks_catch_errors(site):
+    """Each page links its icon and the icon loads; /favicon.ico (which browsers ask for
+    on pages without a link) leads to it. Then the checks every browser test ends with:
+    a console error and an answer of 404 from the site are caught."""
+    page = site.open(None, "/")
+    icon = page.locator("head link[rel=icon]").get_attribute("href")
+    loaded = page.request.get(icon)
+    assert loaded.ok and loaded.body()[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    fallback = page.request.get("/favicon.ico")
+    assert fallback.ok and fallback.url.endswith(icon) and fallback.body() == loaded.body()
+
+    with page.expect_console_message(lambda message: message.type == "error"):
+        page.evaluate("console.error('something broke')")
+    with page.expect_response(lambda response: response.url.endswith("/no-such-page/")):
+        page.evaluate("fetch('/no-such-page/')")
+    site.close_browsers()
+    problems = site.unexpected_problems()
+    assert any(problem.startswith("console error: something broke") for problem in problems), problems
+    assert f"404 from GET {site.url}/no-such-page/" in problems
+    site.problems.clear()  # caught, as they should be: the test itself passes
