@@ -14,12 +14,14 @@ from .conftest import screenshot
 pytestmark = pytest.mark.e2e
 
 
-def installed_examples():
-    """(title, URL) of each app in the navigation, in the order it is shown."""
+def installed_examples(user):
+    """(title, URL) of each app in ``user``'s navigation, in the order it is shown (an
+    app with ``shows_in_navigation`` shows only to the users it names)."""
     return [
         (config.nav_title, reverse(config.nav_url_name))
         for config in apps.get_app_configs()
         if getattr(config, "nav_url_name", None)
+        and (not hasattr(config, "shows_in_navigation") or config.shows_in_navigation(user))
     ]
 
 
@@ -30,7 +32,7 @@ PAGES_WITH_A_SOCKET = {"Dashboard", "Notifications"}
 
 def test_the_demo_user_logs_in_and_finds_every_example(site):
     username, password, _ = next(user for user in ensure_demo_users() if not user[2])
-    titles = [title for title, _ in installed_examples()]
+    titles = [title for title, _ in installed_examples(get_user_model().objects.get(username=username))]
     page = site.browser_for().new_page()
     page.goto("/")
     page.locator(".site-header").get_by_role("link", name="Log in").click()
@@ -52,7 +54,7 @@ def test_every_example_page_opens_and_goes_live_for_staff(site):
     username, _, _ = next(user for user in ensure_demo_users() if user[2])
     staff = get_user_model().objects.get(username=username)
     context = site.browser_for(staff)
-    for title, url in installed_examples():
+    for title, url in installed_examples(staff):
         page = context.new_page()
         response = page.goto(url)
         assert response.ok, (title, response.status)
