@@ -126,9 +126,10 @@ class Site:
     problems: list = field(default_factory=list)
     expected: list = field(default_factory=list)
 
-    def browser_for(self, user=None):
-        """A fresh browser (context), logged in as ``user`` when given."""
-        context = self.new_context(base_url=self.url, viewport=VIEWPORT)
+    def browser_for(self, user=None, **options):
+        """A fresh browser (context), logged in as ``user`` when given; ``options`` go
+        to Playwright's ``new_context`` (``locale``, ``timezone_id``, ...)."""
+        context = self.new_context(base_url=self.url, viewport=VIEWPORT, **options)
         context.set_default_timeout(SETTLE_SECONDS * 1000)
         context.on("weberror", lambda error: self.page_errors.append(str(error.error)))
         context.on("console", self._console)
