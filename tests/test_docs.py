@@ -349,6 +349,47 @@ def test_make_docs_builds_the_site_strictly():
     assert "mkdocs build --strict" in recipe.group(1)
 
 
+# A stand-in such as <template repository URL> or <you>/<this-repository>: the reader
+# cannot type it, and does not know what to put there.
+ADDRESS_PLACEHOLDER = re.compile(r"<(?!!--)[^<>\n]*(?:repositor|url\b|<you>)[^<>\n]*>", re.IGNORECASE)
+
+
+def test_no_page_asks_for_a_placeholder_address():
+    pages = [TEMPLATE_DIR / "README.md", *DOCS_DIR.rglob("*.md"), PROJECT_TEMPLATE / "README.md"]
+    found = [
+        (str(page.relative_to(TEMPLATE_DIR)), hit)
+        for page in pages
+        for hit in ADDRESS_PLACEHOLDER.findall(page.read_text())
+    ]
+    assert found == []
+    assert ADDRESS_PLACEHOLDER.findall("cookiecutter https://github.com/<you>/<this-repository>")
+    assert ADDRESS_PLACEHOLDER.findall("git clone <template repository URL> apigw-template")
+
+
+def test_the_readme_bakes_from_a_local_path_first(tmp_path):
+    """The README's first cookiecutter command names a local path, and it works as written
+    from the template's folder (answers given with --no-input)."""
+    readme = (TEMPLATE_DIR / "README.md").read_text()
+    commands = [
+        line.split("#")[0].split()
+        for block in command_blocks(readme)
+        for line in block.splitlines()
+        if line.startswith("cookiecutter ")
+    ]
+    assert commands, "the README shows no cookiecutter command"
+    first = commands[0]
+    assert first == ["cookiecutter", "."]
+    baked = subprocess.run(
+        [VENV_BIN / "cookiecutter", "--no-input", "--output-dir", str(tmp_path), *first[1:]],
+        cwd=TEMPLATE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert baked.returncode == 0, baked.stderr
+    assert (tmp_path / "realtime_site" / "manage.py").is_file()
+
+
 def test_the_readme_links_the_docs_and_says_how_to_build_them():
     readme = (TEMPLATE_DIR / "README.md").read_text()
     assert "docs/index.md" in readme
