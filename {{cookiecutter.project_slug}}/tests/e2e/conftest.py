@@ -89,7 +89,7 @@ def session_cookie_for(user):
 
 
 def screenshot(page, name):
-    """Save ``test-results/screenshots/<name>.png`` (the docs use some of them)."""
+    """Save ``test-results/screenshots/<name>.png``, to look at what a browser test saw."""
     folder = Path(settings.BASE_DIR) / "test-results" / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
