@@ -26,7 +26,7 @@ def installed_examples(user):
 
 
 # The example pages that open a socket themselves (chat's rooms list does not: each
-# room's page does, see test_chat.py).
+# room's page does, which the chat's own browser tests open).
 PAGES_WITH_A_SOCKET = {"Dashboard", "Notifications"}
 
 
