@@ -100,7 +100,9 @@ def assert_unchosen_apps_removed(project, answers):
             pointers = [
                 str(path.relative_to(project))
                 for path in project.rglob("*")
-                if path.is_file() and path.suffix not in {".png", ".ico"} and removed_tests.search(path.read_text())
+                if path.is_file()
+                and path.suffix not in {".png", ".ico"}
+                and removed_tests.search(path.read_text(errors="ignore"))
             ]
             assert pointers == []
 
