@@ -55,11 +55,15 @@ class Child:
         raise ChildFailed(f"{self.title} did not answer on {url} within {timeout} s")
 
     def stop(self, timeout=15):
-        """SIGINT to the child's process group, then SIGKILL if it lingers."""
+        """SIGTERM to the child's process group, then SIGKILL if it lingers.
+
+        SIGTERM, not SIGINT: the local gateway handles both alike (it closes its
+        sockets, each getting its $disconnect), and the others then end without a
+        KeyboardInterrupt traceback, even one still starting up."""
         if not self.running():
             return self.process.returncode
         try:
-            os.killpg(self.process.pid, signal.SIGINT)
+            os.killpg(self.process.pid, signal.SIGTERM)
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
