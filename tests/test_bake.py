@@ -113,6 +113,16 @@ def assert_unchosen_apps_removed(project, answers):
             assert mentions == []
             assert not (project / "tests" / app).exists()
             assert not (project / "tests" / "e2e" / f"test_{app}.py").exists()
+            # Nothing points the reader at the removed tests either.
+            removed_tests = re.compile(rf"\btests/{app}\b|\btest_{app}\.py\b")
+            pointers = [
+                str(path.relative_to(project))
+                for path in project.rglob("*")
+                if path.is_file()
+                and path.suffix not in {".png", ".ico"}
+                and removed_tests.search(path.read_text(errors="ignore"))
+            ]
+            assert pointers == []
 
 
 def test_env_file_has_a_fresh_secret_and_is_gitignored(bake):

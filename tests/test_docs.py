@@ -314,11 +314,11 @@ def test_every_command_of_getting_started_works(tmp_path):
 
 
 def stop_for_good(dev, dev_log):
-    """SIGKILL ``make dev`` and the two servers it started (each in a process group of its
+    """SIGKILL ``make dev`` and the processes it started (each in a process group of its
     own, with the pids it printed), so that a failed test leaves nothing running."""
     os.killpg(dev.pid, signal.SIGKILL)
     dev.wait(10)
-    for pid in re.findall(r"(?:gateway|runserver) pid (\d+)", dev_log.read_text()):
+    for pid in re.findall(r"^Started .*, pid (\d+)\.$", dev_log.read_text(), re.MULTILINE):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(int(pid), signal.SIGKILL)
 
@@ -347,6 +347,47 @@ def test_make_docs_builds_the_site_strictly():
     recipe = re.search(r"^docs:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
     assert recipe, "the template's Makefile has no docs target"
     assert "mkdocs build --strict" in recipe.group(1)
+
+
+# A stand-in such as <template repository URL> or <you>/<this-repository>: the reader
+# cannot type it, and does not know what to put there.
+ADDRESS_PLACEHOLDER = re.compile(r"<(?!!--)[^<>\n]*(?:repositor|url\b|<you>)[^<>\n]*>", re.IGNORECASE)
+
+
+def test_no_page_asks_for_a_placeholder_address():
+    pages = [TEMPLATE_DIR / "README.md", *DOCS_DIR.rglob("*.md"), PROJECT_TEMPLATE / "README.md"]
+    found = [
+        (str(page.relative_to(TEMPLATE_DIR)), hit)
+        for page in pages
+        for hit in ADDRESS_PLACEHOLDER.findall(page.read_text())
+    ]
+    assert found == []
+    assert ADDRESS_PLACEHOLDER.findall("cookiecutter https://github.com/<you>/<this-repository>")
+    assert ADDRESS_PLACEHOLDER.findall("git clone <template repository URL> apigw-template")
+
+
+def test_the_readme_bakes_from_a_local_path_first(tmp_path):
+    """The README's first cookiecutter command names a local path, and it works as written
+    from the template's folder (answers given with --no-input)."""
+    readme = (TEMPLATE_DIR / "README.md").read_text()
+    commands = [
+        line.split("#")[0].split()
+        for block in command_blocks(readme)
+        for line in block.splitlines()
+        if line.startswith("cookiecutter ")
+    ]
+    assert commands, "the README shows no cookiecutter command"
+    first = commands[0]
+    assert first == ["cookiecutter", "."]
+    baked = subprocess.run(
+        [VENV_BIN / "cookiecutter", "--no-input", "--output-dir", str(tmp_path), *first[1:]],
+        cwd=TEMPLATE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert baked.returncode == 0, baked.stderr
+    assert (tmp_path / "realtime_site" / "manage.py").is_file()
 
 
 def test_the_readme_links_the_docs_and_says_how_to_build_them():

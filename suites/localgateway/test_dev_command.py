@@ -1,4 +1,6 @@
-"""``manage.py dev`` (``make dev``) as a developer runs it: a real subprocess on free ports."""
+"""``manage.py dev`` (``make dev``) as a developer runs it: a real subprocess on free ports,
+stopped by its PID. Its banner ends with the demo logins and nothing follows it unless
+``--verbose``; a busy port stops it before anything starts."""
 
 import contextlib
 import os
@@ -17,12 +19,16 @@ from django.apps import apps
 from django.conf import settings
 from yarl import URL
 
+from localdev.local_api import DEMO_USERS
+from localdev.ports import is_free
 from localdev.worker import background_worker_arguments
 
 from .support import WAIT_SECONDS, run
 
 STARTUP_SECONDS = 90
-READY_LINE = "Press Ctrl-C to stop everything."
+BANNER_HEADING = "Local development is running. Press Ctrl-C to stop everything."
+# The banner's last line: the last demo user's login.
+READY_LINE = f"{DEMO_USERS[-1][0]} / {DEMO_USERS[-1][1]}"
 
 
 def _free_port():
@@ -34,11 +40,11 @@ def _free_port():
 class DevServer:
     """One ``manage.py dev`` process, its output collected line by line."""
 
-    def __init__(self, env):
+    def __init__(self, env, *options):
         self.lines = []
         self._queue = queue.Queue()
         self.process = subprocess.Popen(  # noqa: S603 - our interpreter and manage.py
-            [sys.executable, "manage.py", "dev"],
+            [sys.executable, "manage.py", "dev", *options],
             cwd=settings.BASE_DIR,
             env=env,
             stdout=subprocess.PIPE,
@@ -71,6 +77,10 @@ class DevServer:
 
     def output(self):
         return "\n".join(self.lines)
+
+    def banner(self):
+        """The lines from the banner's heading to the last line read so far."""
+        return self.lines[self.lines.index(BANNER_HEADING) :]
 
     def child_pids(self):
         """The gateway, runserver and every app's background command (e.g. a producer)."""
@@ -128,8 +138,8 @@ def dev_env(tmp_path):
 def start_dev(dev_env):
     started = []
 
-    def start():
-        server = DevServer(dev_env)
+    def start(*options):
+        server = DevServer(dev_env, *options)
         started.append(server)
         server.wait_for_line(READY_LINE)
         return server
@@ -167,11 +177,10 @@ def test_make_dev_runs_the_stack_idempotently_and_stops_cleanly(start_dev, dev_e
 
     first = start_dev()
     output = first.output()
-    assert f"Site:            {site}/" in output
-    assert f"WebSocket:       {gateway_url}" in output
-    assert f"Management API:  http://127.0.0.1:{dev_env['LOCAL_GATEWAY_PORT']}/local/@connections/" in output
+    assert f"Site:       {site}/" in output
+    assert f"WebSocket:  {gateway_url} " in output
     assert "demo / demo-password" in output
-    api_id = re.search(r"\(API (\w+)\)", output).group(1)
+    api_id = re.search(r"\(API (\w+), stage local\)", output).group(1)
     assert "created route $connect" in output
 
     assert run(_log_in_and_ping(site, gateway_url)) == {"type": "pong", "channel": "default"}
@@ -186,11 +195,90 @@ def test_make_dev_runs_the_stack_idempotently_and_stops_cleanly(start_dev, dev_e
 
     second = start_dev()
     assert "already up to date, nothing changed" in second.output()
-    assert f"(API {api_id})" in second.output()
+    assert f"(API {api_id}, stage local)" in second.output()
     assert run(_log_in_and_ping(site, gateway_url)) == {"type": "pong", "channel": "default"}
     children = second.child_pids()
     assert second.interrupt() == 0
     assert not any(_running(pid) for pid in children)
+
+
+def _each_step_once(output):
+    """The provisioning steps, each printed once (not logged and then summed up again)."""
+    steps = [line.strip() for line in output.splitlines() if line.startswith("  created route ")]
+    assert steps, output
+    return all(output.count(step) == 1 for step in steps)
+
+
+def test_the_banner_ends_with_the_logins_and_nothing_follows_it(start_dev, dev_env):
+    """What stays on screen after make dev: the banner, its last lines the demo logins.
+    A user logging in, a page, a socket and its message log nothing (runserver's request
+    lines, the gateway's connection lines and the dashboard producer's pushes are off)."""
+    site = f"http://127.0.0.1:{dev_env['DJANGO_PORT']}"
+    gateway_url = f"ws://127.0.0.1:{dev_env['LOCAL_GATEWAY_PORT']}/local"
+    server = start_dev()
+    assert _each_step_once(server.output())
+    banner = server.banner()
+    read_by_then = len(server.lines)
+    logins = [f"{username} / {password}" for username, password, _ in DEMO_USERS]
+    assert banner[-len(logins) - 1] == "Log in as:"
+    assert [line.split("  (")[0].strip() for line in banner[-len(logins) :]] == logins
+    assert any(line.startswith("  Site:") for line in banner)
+    assert "make dev VERBOSE=1" in "\n".join(banner)
+
+    assert run(_log_in_and_ping(site, gateway_url)) == {"type": "pong", "channel": "default"}
+    children = server.child_pids()
+    assert server.interrupt() == 0
+    after_banner = server.lines[read_by_then:]
+    assert after_banner, "make dev said nothing when it stopped"
+    assert all(line.startswith("Stopping ") or line == "Stopped." for line in after_banner), after_banner
+    assert not any(_running(pid) for pid in children)
+
+
+def test_verbose_shows_requests_and_the_gateway_again(start_dev, dev_env):
+    site = f"http://127.0.0.1:{dev_env['DJANGO_PORT']}"
+    gateway_url = f"ws://127.0.0.1:{dev_env['LOCAL_GATEWAY_PORT']}/local"
+    server = start_dev("--verbose")
+    assert _each_step_once(server.output())
+    assert f"Local API Gateway on http://127.0.0.1:{dev_env['LOCAL_GATEWAY_PORT']}" in server.output()
+    assert "every request and connection is logged" in server.output()
+    assert run(_log_in_and_ping(site, gateway_url)) == {"type": "pong", "channel": "default"}
+    server.wait_for_line('"POST /websockets/token/ HTTP/1.1" 200')
+    server.wait_for_line("opened on /local")
+    children = server.child_pids()
+    assert server.interrupt() == 0
+    assert not any(_running(pid) for pid in children)
+
+
+@pytest.mark.parametrize("busy_setting", ["DJANGO_PORT", "LOCAL_GATEWAY_PORT", "both"])
+def test_a_busy_port_is_named_and_nothing_starts(dev_env, tmp_path, busy_setting):
+    """Something already listens on a port make dev needs: it stops at once, before
+    migrating or starting anything, naming the port, its setting and the fix."""
+    settings_names = ["DJANGO_PORT", "LOCAL_GATEWAY_PORT"] if busy_setting == "both" else [busy_setting]
+    with contextlib.ExitStack() as stack:
+        for name in settings_names:
+            listener = stack.enter_context(socket.socket())
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(("127.0.0.1", int(dev_env[name])))
+            listener.listen()
+        completed = subprocess.run(  # noqa: S603 - our interpreter and manage.py
+            [sys.executable, "manage.py", "dev"],
+            cwd=settings.BASE_DIR,
+            env=dev_env,
+            capture_output=True,
+            text=True,
+            timeout=STARTUP_SECONDS,
+        )
+    assert completed.returncode == 1
+    for name in settings_names:
+        assert f"Port {dev_env[name]} ({name}, " in completed.stderr
+        assert "is already in use" in completed.stderr
+    assert re.search(r"DJANGO_PORT=\d+ LOCAL_GATEWAY_PORT=\d+ make dev", completed.stderr), completed.stderr
+    # Nothing started: no child, no database, both ports free again once the test's
+    # listeners are closed.
+    assert "Started" not in completed.stdout
+    assert "Database migrated" not in completed.stdout
+    assert not (tmp_path / "dev.sqlite3").exists()
+    assert is_free(int(dev_env["DJANGO_PORT"])) and is_free(int(dev_env["LOCAL_GATEWAY_PORT"]))
 
 
 @pytest.mark.skipif(background_worker_arguments() is None, reason="baked without background sends")

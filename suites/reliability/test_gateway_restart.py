@@ -7,6 +7,8 @@ no other test; the restarted gateway keeps the first one's port and state (its
 deployed API), as API Gateway keeps its endpoint when a node goes away.
 """
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -62,6 +64,10 @@ def test_the_client_reconnects_after_a_gateway_restart_and_loses_no_message(rest
 
     # Restart: every socket is closed ("going away") and gets its $disconnect.
     port, state = site.gateway.port, site.gateway.gateway.state
+    # While it is down, the browser's attempts to reconnect find nothing listening.
+    site.expect_console_error(
+        rf"WebSocket connection to '{re.escape(site.api.websocket_url)}\?[^']*' failed: .*ERR_CONNECTION_REFUSED"
+    )
     site.gateway.stop()
     page.wait_for_function("window.clientEvents.some((event) => event.type === 'reconnecting')")
     send_pings(page, WHILE_DOWN)  # queued by the client until it is connected again

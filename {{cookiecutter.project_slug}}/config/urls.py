@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from {{ cookiecutter.project_slug }}.views import favicon
 from {{ cookiecutter.project_slug }}.websocket import SiteWebSocketView
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    # Browsers ask for /favicon.ico on pages without an icon link (the admin's).
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/", include("{{ cookiecutter.project_slug }}.users.urls")),
 {%- if cookiecutter.use_chat %}

@@ -13,15 +13,16 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 # Two pool processes: a background send's chunks go out two at a time, as on a small server.
-WORKER_ARGUMENTS = ["-m", "celery", "-A", "config", "worker", "--concurrency", "2", "--loglevel", "WARNING"]
+WORKER_ARGUMENTS = ["-m", "celery", "-A", "config", "worker", "--concurrency", "2"]
 
 
-def background_worker_arguments():
-    """The worker's command line (after the interpreter), or None without Celery."""
+def background_worker_arguments(verbose=False):
+    """The worker's command line (after the interpreter), or None without Celery;
+    quiet but for warnings and errors unless ``verbose``."""
     if not getattr(settings, "CELERY_BROKER_URL", None) or importlib.util.find_spec("celery") is None:
         return None
     check_broker(settings.CELERY_BROKER_URL)
-    return WORKER_ARGUMENTS
+    return [*WORKER_ARGUMENTS, "--loglevel", "INFO" if verbose else "WARNING"]
 
 
 def check_broker(url, timeout=2):

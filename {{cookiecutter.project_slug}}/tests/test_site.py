@@ -1,6 +1,7 @@
 """The project skeleton: pages, login and logout, static files, the token endpoint."""
 
 import pytest
+from django.templatetags.static import static
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -10,6 +11,17 @@ def test_home_page_renders_with_navigation_and_login_link(client):
     response = client.get(reverse("home"))
     assert response.status_code == 200
     assert b"Log in" in response.content
+
+
+def test_the_site_has_an_icon_at_favicon_ico_too(client):
+    icon = static("favicon.ico")
+    assert f'<link rel="icon" href="{icon}">'.encode() in client.get(reverse("home")).content
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response.url == icon
+    served = client.get(icon)
+    assert served.status_code == 200
+    assert b"".join(served.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file
 
 
 def test_login_with_password_then_logout(client, user, password):

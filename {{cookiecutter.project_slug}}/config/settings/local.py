@@ -40,17 +40,26 @@ WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 
 # runserver's request log leaves out the query string of the WebSocket callbacks
-# (the connection token travels there).
+# (the connection token travels there). The routine loggers (runserver's line per
+# request, the autoreloader's, the local gateway's line per connection) log at
+# DEV_ROUTINE_LOG_LEVEL: make dev sets WARNING, so that its banner stays on screen,
+# and INFO with VERBOSE=1.
+ROUTINE_LOG_LEVEL = env("DEV_ROUTINE_LOG_LEVEL", default="INFO")
 LOGGING = {
     **LOGGING,  # noqa: F405
     "filters": {"hide_callback_query_strings": {"()": "localdev.logs.HideCallbackQueryStrings"}},
     "loggers": {
         **LOGGING["loggers"],  # noqa: F405
+        # Django's own console handler (on with DEBUG) would print each of its lines a
+        # second time, beside the root logger's.
+        "django": {"handlers": [], "level": "INFO"},
         "django.server": {
             "handlers": ["console"],
-            "level": "INFO",
+            "level": ROUTINE_LOG_LEVEL,
             "filters": ["hide_callback_query_strings"],
             "propagate": False,
         },
+        "django.utils.autoreload": {"level": ROUTINE_LOG_LEVEL},
+        "localgateway": {"level": ROUTINE_LOG_LEVEL},
     },
 }

@@ -12,6 +12,7 @@ browser`` sees to one of them). ``pytest --headed`` shows the browser.
 """
 
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,7 +89,7 @@ def session_cookie_for(user):
 
 
 def screenshot(page, name):
-    """Save ``test-results/screenshots/<name>.png`` (the docs use some of them)."""
+    """Save ``test-results/screenshots/<name>.png``, to look at what a browser test saw."""
     folder = Path(settings.BASE_DIR) / "test-results" / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
@@ -107,7 +108,14 @@ def wait_until(predicate, message, timeout=SETTLE_SECONDS):
 
 @dataclass
 class Site:
-    """Django on ``url`` and a provisioned API on ``gateway``; opens browsers."""
+    """Django on ``url`` and a provisioned API on ``gateway``; opens browsers.
+
+    Every browser it opens reports what a user would see in the developer tools as
+    problems: JavaScript errors, console errors, and answers of 400 or above (or
+    requests that failed outright) from the site itself. ``tear_down_site`` fails the
+    test on any problem the test did not announce with ``expect_refusal`` or
+    ``expect_console_error``.
+    """
 
     url: str
     gateway: ThreadedGateway
@@ -115,12 +123,18 @@ class Site:
     new_context: object
     contexts: list = field(default_factory=list)
     page_errors: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+    expected: list = field(default_factory=list)
 
-    def browser_for(self, user=None):
-        """A fresh browser (context), logged in as ``user`` when given."""
-        context = self.new_context(base_url=self.url, viewport=VIEWPORT)
+    def browser_for(self, user=None, **options):
+        """A fresh browser (context), logged in as ``user`` when given; ``options`` go
+        to Playwright's ``new_context`` (``locale``, ``timezone_id``, ...)."""
+        context = self.new_context(base_url=self.url, viewport=VIEWPORT, **options)
         context.set_default_timeout(SETTLE_SECONDS * 1000)
         context.on("weberror", lambda error: self.page_errors.append(str(error.error)))
+        context.on("console", self._console)
+        context.on("response", self._response)
+        context.on("requestfailed", self._request_failed)
         if user is not None:
             cookie = {"name": settings.SESSION_COOKIE_NAME, "value": session_cookie_for(user), "url": self.url}
             context.add_cookies([cookie])
@@ -138,6 +152,50 @@ class Site:
         for context in self.contexts:
             context.close()
         self.contexts.clear()
+
+    # -- what the developer tools would show ---------------------------------------------
+
+    def expect_refusal(self, path, status, method="GET"):
+        """This test provokes an answer ``status`` to ``method path`` on purpose (a page
+        that refuses the user, say): that answer, and the console error the browser
+        logs for it, are not problems."""
+        url = re.escape(f"{self.url}{path}")
+        self.expected.append(rf"^{status} from {method} {url}(\?.*)?$")
+        self.expected.append(rf"^console error: Failed to load resource: .*status of {status}\b.* \(at {url}(\?.*)?\)$")
+
+    def expect_console_error(self, pattern):
+        """A console error matching the regular expression ``pattern`` is expected
+        (a socket the server refuses on purpose, say)."""
+        self.expected.append(rf"^console error: .*{pattern}")
+
+    def expect_socket_refusal(self, channel):
+        """A socket on ``channel`` that ``$connect`` refuses on purpose: the browser's
+        console error for its handshake is not a problem."""
+        url = re.escape(self.api.websocket_url)
+        self.expect_console_error(
+            rf"WebSocket connection to '{url}\?channel={re.escape(channel)}&[^']*' failed: .*response code: 403"
+        )
+
+    def unexpected_problems(self):
+        return [problem for problem in self.problems if not any(re.search(p, problem) for p in self.expected)]
+
+    def _own(self, url):
+        return url == self.url or url.startswith(f"{self.url}/")
+
+    def _console(self, message):
+        if message.type == "error":
+            location = message.location.get("url") or ""
+            self.problems.append(f"console error: {message.text} (at {location})")
+
+    def _response(self, response):
+        if response.status >= 400 and self._own(response.url):
+            self.problems.append(f"{response.status} from {response.request.method} {response.url}")
+
+    def _request_failed(self, request):
+        # A request cut short because its page went away (closed, or navigated) is not
+        # a failure the user would see.
+        if self._own(request.url) and request.failure != "net::ERR_ABORTED":
+            self.problems.append(f"failed: {request.method} {request.url}: {request.failure}")
 
 
 def build_site(live_server, gateway, settings_fixture, new_context):
@@ -158,7 +216,8 @@ def build_site(live_server, gateway, settings_fixture, new_context):
 
 
 def tear_down_site(site):
-    """Close the browsers, wait for their $disconnect calls, and fail on page errors.
+    """Close the browsers, wait for their $disconnect calls, and fail on page errors,
+    console errors and failed requests of the site that the test did not expect.
 
     The gateway POSTs each socket's $disconnect after the socket closed, and Django
     answers it in a live-server thread; the database must not be read or emptied
@@ -167,6 +226,7 @@ def tear_down_site(site):
     site.close_browsers()
     site.gateway.wait_until_idle(timeout=3 * SETTLE_SECONDS)
     assert site.page_errors == [], f"JavaScript errors in the pages: {site.page_errors}"
+    assert site.unexpected_problems() == [], f"Console errors or failed requests: {site.unexpected_problems()}"
 
 
 @pytest.fixture

@@ -81,6 +81,8 @@ def test_a_room_refuses_a_user_without_access(site, make_user):
     Room.objects.create(slug="lobby", name="Lobby")
     Room.objects.create(slug="vault", name="Vault", is_private=True)
     carol = make_user("carol")
+    site.expect_refusal("/chat/rooms/vault/", 403)
+    site.expect_socket_refusal("chat-vault")
 
     # The page says no...
     refused = site.open(carol, "/chat/rooms/vault/")
@@ -115,6 +117,8 @@ def test_a_member_removed_from_a_private_room_stops_receiving_without_reloading(
     say(member_page, "before")
     expect(leaver_page.locator("#messages .chat-message .text")).to_have_text(["before"])
 
+    # The removed member's client tries to reconnect, and $connect refuses it.
+    site.expect_socket_refusal("chat-vault")
     vault.members.remove(leaver)
     wait_until(
         lambda: not WebSocketSession.objects.filter(user=leaver, connected=True).exists(),

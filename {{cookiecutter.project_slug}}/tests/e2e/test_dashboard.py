@@ -76,6 +76,12 @@ def test_the_dashboard_updates_live_while_the_producer_runs_and_keeps_others_out
         screenshot(page, "dashboard")
     assert producer.pushes >= 3
 
-    outsider = site.open(make_user("bob"), "/dashboard/")
-    expect(outsider.get_by_role("heading", name="Not allowed")).to_be_visible()
+    # Someone who is not staff: no link to the page, and a refusal that says why.
+    site.expect_refusal("/dashboard/", 403)
+    outsider = site.open(make_user("bob"), "/")
+    expect(outsider.locator(".site-header nav")).not_to_contain_text("Dashboard")
+    expect(outsider.locator(".cards")).not_to_contain_text("Dashboard")
+    outsider.goto("/dashboard/")
+    expect(outsider.get_by_role("heading", name="Staff only")).to_be_visible()
+    expect(outsider.locator("main")).to_contain_text("The live dashboard is for staff")
     assert outsider.locator("#status").count() == 0

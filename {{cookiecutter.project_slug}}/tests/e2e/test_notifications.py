@@ -1,6 +1,8 @@
 """Notifications in a real browser: one reaches only its user, on every tab that user
 has open; reading it on one tab updates the others."""
 
+from datetime import datetime
+
 import pytest
 from playwright.sync_api import expect
 
@@ -36,7 +38,7 @@ def test_a_notification_reaches_every_tab_of_its_user_and_nobody_else(site, make
     # Bob's own notification arrives after Alice's was sent; had Alice's reached his
     # tab, it would have arrived first and be listed too.
     notify(bob, "For Bob only")
-    expect(bob_page.locator("#toasts .toast")).to_have_text(["For Bob only"])
+    expect(bob_page.locator("#toasts .toast strong")).to_have_text(["For Bob only"])
     expect(bob_page.locator("#notification-list .notification .title")).to_have_text(["For Bob only"])
     expect(bob_page.locator("#unread-count")).to_have_text("1")
     for tab in alice_tabs:
@@ -51,6 +53,30 @@ def test_a_notification_reaches_every_tab_of_its_user_and_nobody_else(site, make
     assert Notification.objects.get(user=alice).is_read
     assert not Notification.objects.get(user=bob).is_read
     expect(bob_page.locator("#unread-count")).to_have_text("1")
+
+
+def test_times_are_shown_one_way_in_the_browsers_locale_and_time_zone(site, make_user):
+    """A test notification from the page, a list entry and a toast: its time comes as
+    ISO 8601 and each place shows it in the browser's own locale and time zone (here
+    German, in New York, while the server runs on UTC), never as server-formatted text."""
+    alice = make_user("alice")
+    browser = site.browser_for(alice, locale="de-DE", timezone_id="America/New_York")
+    page = open_notifications(site, alice, browser)
+    page.get_by_role("button", name="Send me a test notification").click()
+    expect(page.locator("#toasts .toast")).to_contain_text("Test notification")
+
+    notification = Notification.objects.get(user=alice)
+    listed = page.locator("#notification-list .notification time")
+    toasted = page.locator("#toasts .toast time")
+    assert datetime.fromisoformat(listed.get_attribute("datetime")) == notification.created_on
+    assert toasted.get_attribute("datetime") == listed.get_attribute("datetime")
+    expected = page.evaluate(
+        "(iso) => new Date(iso).toLocaleString('de-DE', {timeZone: 'America/New_York'})",
+        notification.created_on.isoformat(),
+    )
+    expect(listed).to_have_text(expected)
+    expect(toasted).to_have_text(expected)
+    assert "Sent at" not in page.locator("#notification-list").inner_text()
 
 
 HOSTILE_TEXTS = [
@@ -91,6 +117,8 @@ def test_logging_out_in_another_tab_stops_this_tab_receiving(site, make_user):
     notify(alice, "Before logging out")
     expect(page.locator("#notification-list .notification .title")).to_have_text(["Before logging out"])
 
+    # The page's client then asks for a new token, and the token endpoint refuses it.
+    site.expect_refusal("/websockets/token/", 401, method="POST")
     other_tab = browser.new_page()
     other_tab.goto("/")
     other_tab.get_by_role("button", name="Log out").click()

@@ -1,5 +1,8 @@
 """NotificationsWebSocketView: mark as read, catch up, try it out; always the sender's own."""
 
+import re
+from datetime import datetime
+
 import pytest
 
 from django_aws_api_gateway_websockets.testing import capture_messages
@@ -70,6 +73,12 @@ def test_send_test_notifies_the_sender_only(user, other_user, socket_for):
     notification = Notification.objects.get()
     assert (notification.user, notification.title, notification.level) == (user, "Test notification", "success")
     assert [m.connection_id for m in sent] == [tab.connection_id]
+    # The time travels once, as ISO 8601 (the page formats it in the browser's locale),
+    # never as text formatted on the server.
+    (message,) = sent
+    payload = message.payload["notification"]
+    assert datetime.fromisoformat(payload["created_on"]) == notification.created_on
+    assert not re.search(r"\d:\d\d", notification.body)
 
 
 def test_unknown_handlers_are_refused(user, socket_for):

@@ -21,6 +21,12 @@ class DashboardConfig(AppConfig):
     # `make dev` runs the producer beside Django, so the charts move on their own.
     dev_commands = [["dashboard_producer", "--every", "5"]]
 
+    def shows_in_navigation(self, user):
+        """The navigation links the page only for those who may open it."""
+        from .access import can_watch_dashboard
+
+        return can_watch_dashboard(user)
+
     def ready(self):
         from django_aws_api_gateway_websockets.channel_access import register_channel_policy
 

@@ -64,7 +64,9 @@ class Command(BaseCommand):
             enable_fault_endpoint=options["fault_endpoint"],
             state_file=options["state_file"],
         )
+        # --verbosity 0 (make dev without VERBOSE) leaves out the banner.
+        banner = self.stdout.write if options["verbosity"] >= 1 else (lambda text: None)
         try:
-            run(config, host=options["host"], port=options["port"], banner=self.stdout.write)
+            run(config, host=options["host"], port=options["port"], banner=banner)
         except OSError as exc:
             raise CommandError(f"Cannot listen on {options['host']}:{options['port']}: {exc.strerror or exc}") from exc

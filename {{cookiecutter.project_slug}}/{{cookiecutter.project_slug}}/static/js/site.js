@@ -68,8 +68,23 @@
     });
   }
 
-  /** A toast in #toasts that goes away after a while or when clicked. */
-  function toast(title, body, level) {
+  /**
+   * A <time> element for an ISO 8601 timestamp (as the server sends them), its text
+   * in the browser's locale and time zone: the one way the pages show a time.
+   * options: Intl.DateTimeFormat options (default: date and time).
+   */
+  function timeElement(iso, options) {
+    var element = document.createElement("time");
+    element.dateTime = iso;
+    element.textContent = new Date(iso).toLocaleString(undefined, options);
+    return element;
+  }
+
+  /**
+   * A toast in #toasts that goes away after a while or when clicked; ``time`` (an ISO
+   * 8601 timestamp, optional) is shown under the text.
+   */
+  function toast(title, body, level, time) {
     var container = document.getElementById("toasts");
     if (!container) return null;
     var element = document.createElement("div");
@@ -84,6 +99,7 @@
       text.textContent = body;
       element.appendChild(text);
     }
+    if (time) element.appendChild(timeElement(time));
     element.addEventListener("click", function () { element.remove(); });
     container.appendChild(element);
     window.setTimeout(function () { element.remove(); }, 8000);
@@ -95,6 +111,7 @@
     readConfig: readConfig,
     connect: connect,
     onServerError: onServerError,
+    timeElement: timeElement,
     toast: toast,
     socket: null,
   };

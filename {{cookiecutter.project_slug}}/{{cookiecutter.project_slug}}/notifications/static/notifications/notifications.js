@@ -40,10 +40,7 @@
     var title = document.createElement("strong");
     title.className = "title";
     title.textContent = notification.title;
-    var time = document.createElement("time");
-    time.dateTime = notification.created_on;
-    time.textContent = new Date(notification.created_on).toLocaleString();
-    item.append(title, " ", time);
+    item.append(title, " ", Site.timeElement(notification.created_on));
     if (notification.body) {
       var body = document.createElement("p");
       body.className = "body";
@@ -93,7 +90,9 @@
 
   socket.on("notification", function (event) {
     var notification = event.data.notification;
-    if (show(notification)) Site.toast(notification.title, notification.body, notification.level);
+    if (show(notification)) {
+      Site.toast(notification.title, notification.body, notification.level, notification.created_on);
+    }
     setUnread(event.data.unread);
   });
 
