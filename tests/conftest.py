@@ -13,6 +13,8 @@ import pytest
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 SUITES_DIR = TEMPLATE_DIR / "suites"
 VENV_BIN = Path(sys.executable).parent
+# By its full path: some tests give the bakes a PATH of their own.
+MAKE = shutil.which("make")
 TEMPLATE_CONTEXT = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
 
 
@@ -38,6 +40,9 @@ def every_combination():
             **dict(zip(EXAMPLE_APPS, apps, strict=True)),
         }
 
+
+# The oldest Python each Django version on offer runs on (the bake's requires-python).
+MINIMUM_PYTHON = {"6.1": (3, 12), "5.2": (3, 11)}
 
 DEFAULT_BAKE = {}
 MINIMAL_BAKE = {"use_chat": False, "use_dashboard": False, "use_notifications": False, "database": "sqlite"}
@@ -70,6 +75,15 @@ def bake(cookies):
     return _bake
 
 
+def bake_interpreter(project, env=None):
+    """The interpreter a bake's ``make install`` would make its virtual environment from
+    (its Makefile's own search, printed instead of used); empty when there is none."""
+    rule = "print-interpreter: ; $(info $(find_python))"
+    completed = run([MAKE, "-s", "--no-print-directory", "--eval", rule, "print-interpreter"], project, env)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout.strip()
+
+
 def run(command, cwd, env=None, timeout=900):
     """Run a command, returning the completed process; print its output on failure."""
     completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
@@ -90,8 +104,17 @@ PROJECTS = {
 }
 
 
+# What a user's shell would not have: this run's own settings, and make's variables
+# (``make test PYTHON=...`` at the template's root must not choose the bakes' interpreter).
+NOT_PASSED_TO_BAKES = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PYTHON"}
+
+
 def project_env(extra):
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL")) and key not in NOT_PASSED_TO_BAKES
+    }
     env.update(extra)
     return env
 
