@@ -1,6 +1,7 @@
 """Finish the baked project: remove what was not chosen (example apps, other deploy
-targets), write a private .env with a fresh secret key, render the IAM policies from
-the region and account answers, mark scripts executable and print the next steps.
+targets, what only the other Django version needs), write a private .env with a fresh
+secret key, render the IAM policies from the region and account answers, mark scripts
+executable and print the next steps.
 
 Cookiecutter renders this file with the answers and runs it inside the new project.
 """
@@ -24,6 +25,13 @@ EXAMPLE_APP_PATHS = {
     "use_chat": [f"{SLUG}/chat", "tests/chat", "tests/e2e/test_chat.py"],
     "use_dashboard": [f"{SLUG}/dashboard", "tests/dashboard", "tests/e2e/test_dashboard.py"],
     "use_notifications": [f"{SLUG}/notifications", "tests/notifications", "tests/e2e/test_notifications.py"],
+}
+
+# What only one Django version needs. Django 6.1 sends the Content-Security-Policy
+# header itself (django.middleware.csp); 5.2 gets the project's own middleware.
+DJANGO_VERSION_PATHS = {
+    "6.1": [],
+    "5.2": [f"{SLUG}/csp.py"],
 }
 
 # What each deploy target adds on top of the parts every project gets (production
@@ -64,6 +72,14 @@ def remove_unchosen_deploy_targets():
     target = ANSWERS["deploy_target"]
     for other, paths in DEPLOY_TARGET_PATHS.items():
         if other != target:
+            for relative in paths:
+                remove(relative)
+
+
+def remove_other_django_versions_files():
+    version = ANSWERS["django_version"]
+    for other, paths in DJANGO_VERSION_PATHS.items():
+        if other != version:
             for relative in paths:
                 remove(relative)
 
@@ -159,6 +175,7 @@ Then open http://127.0.0.1:8000/ and log in as the demo user that make dev print
 def main():
     remove_unchosen_apps()
     remove_unchosen_deploy_targets()
+    remove_other_django_versions_files()
     placeholders = render_iam_policies()
     write_env_file()
     make_executable()

@@ -122,11 +122,17 @@ class Site:
         context = self.new_context(base_url=self.url, viewport=VIEWPORT)
         context.set_default_timeout(SETTLE_SECONDS * 1000)
         context.on("weberror", lambda error: self.page_errors.append(str(error.error)))
+        # The pages run under the site's Content-Security-Policy: anything it blocks fails the test.
+        context.on("console", self._note_policy_violation)
         if user is not None:
             cookie = {"name": settings.SESSION_COOKIE_NAME, "value": session_cookie_for(user), "url": self.url}
             context.add_cookies([cookie])
         self.contexts.append(context)
         return context
+
+    def _note_policy_violation(self, message):
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.page_errors.append(message.text)
 
     def open(self, user, path, context=None):
         """A new tab of ``user``'s browser (or of ``context``) on ``path``."""
@@ -159,7 +165,8 @@ def build_site(live_server, gateway, settings_fixture, new_context):
 
 
 def tear_down_site(site):
-    """Close the browsers, wait for their $disconnect calls, and fail on page errors."""
+    """Close the browsers, wait for their $disconnect calls, and fail on page errors
+    (uncaught exceptions and Content-Security-Policy violations)."""
     site.close_browsers()
     # Let the gateway's $disconnect calls finish before the database is emptied.
     deadline = time.monotonic() + SETTLE_SECONDS
