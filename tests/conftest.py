@@ -27,13 +27,15 @@ EXAMPLE_APPS = ["use_chat", "use_dashboard", "use_notifications"]
 
 def every_combination():
     """Each supported combination of the answers that change what is written."""
-    for database, credentials, deploy_target, apps in itertools.product(
+    for django_version, database, credentials, deploy_target, apps in itertools.product(
+        choices("django_version"),
         choices("database"),
         choices("aws_credentials"),
         choices("deploy_target"),
         itertools.product([True, False], repeat=len(EXAMPLE_APPS)),
     ):
         yield {
+            "django_version": django_version,
             "database": database,
             "aws_credentials": credentials,
             "deploy_target": deploy_target,
@@ -44,14 +46,24 @@ def every_combination():
 # The oldest Python each Django version on offer runs on (the bake's requires-python).
 MINIMUM_PYTHON = {"6.1": (3, 12), "5.2": (3, 11)}
 
+# The default bake is on Django 6.1 (Python 3.12+); the minimal and maximal ones answer
+# 5.2 (Python 3.11+), so the examples, the vendored suites (default and maximal) and the
+# project's own suite each run on both versions, and 5.2 on PostgreSQL.
 DEFAULT_BAKE = {}
-MINIMAL_BAKE = {"use_chat": False, "use_dashboard": False, "use_notifications": False, "database": "sqlite"}
+MINIMAL_BAKE = {
+    "use_chat": False,
+    "use_dashboard": False,
+    "use_notifications": False,
+    "database": "sqlite",
+    "django_version": "5.2",
+}
 MAXIMAL_BAKE = {
     "use_chat": True,
     "use_dashboard": True,
     "use_notifications": True,
     "database": "postgresql",
     "aws_account_id": "123456789012",
+    "django_version": "5.2",
 }
 
 
@@ -98,11 +110,10 @@ POSTGRES_URL = os.environ.get("TEMPLATE_TEST_POSTGRES_URL", "postgres://postgres
 # SQLite by default; the maximal project answers postgresql, so its .env points
 # DATABASE_URL at PostgreSQL (TEMPLATE_TEST_POSTGRES_URL overrides where it lives).
 PROJECTS = {
-    "default-sqlite": (DEFAULT_BAKE, {}),
-    "minimal-sqlite": (MINIMAL_BAKE, {}),
-    "maximal-postgresql": (MAXIMAL_BAKE, {"DATABASE_URL": POSTGRES_URL}),
+    "default-django6.1-sqlite": (DEFAULT_BAKE, {}),
+    "minimal-django5.2-sqlite": (MINIMAL_BAKE, {}),
+    "maximal-django5.2-postgresql": (MAXIMAL_BAKE, {"DATABASE_URL": POSTGRES_URL}),
 }
-
 
 # What a user's shell would not have: this run's own settings, and make's variables
 # (``make test PYTHON=...`` at the template's root must not choose the bakes' interpreter).
