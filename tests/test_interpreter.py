@@ -48,8 +48,10 @@ def link(folder, name, target):
 
 
 def isolated_env(path, home, **extra):
-    """Only ``path`` on PATH (make itself is called by its full path) and a HOME of our own."""
-    env = {key: value for key, value in os.environ.items() if key not in {"PYTHON", "MAKEFLAGS", "MAKELEVEL"}}
+    """Only ``path`` on PATH (make itself is called by its full path), a HOME of our own
+    and no PYENV_ROOT."""
+    ignored = {"PYTHON", "PYENV_ROOT", "MAKEFLAGS", "MAKELEVEL"}
+    env = {key: value for key, value in os.environ.items() if key not in ignored}
     env.update(PATH=str(path), HOME=str(home), **extra)
     return env
 
@@ -61,13 +63,19 @@ def test_each_version_finds_an_interpreter_new_enough_on_this_machine(bakes, ver
     assert version_of(interpreter) >= MINIMUM_PYTHON[version]
 
 
-def test_shims_that_do_not_run_are_skipped_for_pyenvs_own_interpreter(bakes, tmp_path):
+@pytest.mark.parametrize("pyenv_root", ["~/.pyenv", "$PYENV_ROOT"])
+def test_shims_that_do_not_run_are_skipped_for_pyenvs_own_interpreter(bakes, tmp_path, pyenv_root):
     real = bake_interpreter(bakes["6.1"])
     shims = tmp_path / "shims"
     for name in ("python3.13", "python3.12"):
         script(shims, name, SHIM)
-    pyenv_python = link(tmp_path / "home/.pyenv/versions/3.12.1/bin", "python3.12", real)
+    root = tmp_path / "home/.pyenv" if pyenv_root == "~/.pyenv" else tmp_path / "pyenv"
+    # An older version first, as pyenv lists them: too old for Django 6.1, so passed over.
+    link(root / "versions/3.11.7/bin", "python3.12", script(tmp_path / "old", "python", TOO_OLD))
+    pyenv_python = link(root / "versions/3.12.1/bin", "python3.12", real)
     env = isolated_env(shims, tmp_path / "home")
+    if pyenv_root == "$PYENV_ROOT":
+        env["PYENV_ROOT"] = str(root)
     assert bake_interpreter(bakes["6.1"], env) == str(pyenv_python)
 
 
@@ -112,5 +120,5 @@ def test_with_no_interpreter_new_enough_install_stops_with_one_line(bakes, tmp_p
         script(shims, name, SHIM)
     line = one_line_refusal(bakes["6.1"], isolated_env(shims, tmp_path / "home"))
     assert "This project needs Python 3.12 or newer (Django 6.1) and found none" in line
-    assert "~/.pyenv/versions/*/bin" in line
+    assert f"{tmp_path}/home/.pyenv/versions/*/bin" in line
     assert "make install PYTHON=/path/to/python3.12" in line
