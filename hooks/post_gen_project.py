@@ -1,7 +1,8 @@
 """Finish the baked project: remove what was not chosen (example apps, other deploy
-targets), write a private .env with fresh secrets (the Django secret key and the
-shared secret API Gateway sends to Django), render the IAM policies from
-the region and account answers, mark scripts executable and print the next steps.
+targets, Celery without background sends, what only the other Django version needs),
+write a private .env with fresh secrets (the Django secret key and the shared secret API
+Gateway sends to Django), render the IAM policies from the region and account answers,
+mark scripts executable and print the next steps.
 
 Cookiecutter renders this file with the answers and runs it inside the new project.
 """
@@ -26,6 +27,13 @@ EXAMPLE_APP_PATHS = {
     "use_chat": [f"{SLUG}/chat", "tests/chat", "tests/e2e/test_chat.py"],
     "use_dashboard": [f"{SLUG}/dashboard", "tests/dashboard", "tests/e2e/test_dashboard.py"],
     "use_notifications": [f"{SLUG}/notifications", "tests/notifications", "tests/e2e/test_notifications.py"],
+}
+
+# What only one Django version needs. Django 6.1 sends the Content-Security-Policy
+# header itself (django.middleware.csp); 5.2 gets the project's own middleware.
+DJANGO_VERSION_PATHS = {
+    "6.1": [],
+    "5.2": [f"{SLUG}/csp.py"],
 }
 
 # What each deploy target adds on top of the parts every project gets (production
@@ -83,6 +91,14 @@ def remove_unchosen_deploy_targets():
     # the release role (aws-config), or the release user's access keys (release.env).
     keys = ANSWERS["aws_credentials"] == "access_keys"
     remove("deploy/linux-systemd/aws-config" if keys else "deploy/linux-systemd/release.env")
+
+
+def remove_other_django_versions_files():
+    version = ANSWERS["django_version"]
+    for other, paths in DJANGO_VERSION_PATHS.items():
+        if other != version:
+            for relative in paths:
+                remove(relative)
 
 
 def render_iam_policies():
@@ -195,6 +211,7 @@ def main():
     remove_unchosen_apps()
     remove_unchosen_deploy_targets()
     remove_unchosen_background_sends()
+    remove_other_django_versions_files()
     policies = render_iam_policies()
     write_env_file()
     make_executable()

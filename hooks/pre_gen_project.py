@@ -103,6 +103,17 @@ def check_version(version):
     return None
 
 
+DJANGO_VERSIONS = ("6.1", "5.2")
+
+
+def check_django_version(version):
+    # cookiecutter itself refuses a choice outside the list when it is given on the
+    # command line; a replay file or a script's context reaches this hook unchecked.
+    if version not in DJANGO_VERSIONS:
+        return "must be 6.1 (the current release, Python 3.12+) or 5.2 (the LTS release, Python 3.11+)"
+    return None
+
+
 def check_name(name):
     if not name.strip():
         return "must not be blank"
@@ -118,6 +129,7 @@ CHECKS = [
     ("email", check_email),
     ("timezone", check_timezone),
     ("version", check_version),
+    ("django_version", check_django_version),
 ]
 
 

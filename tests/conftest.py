@@ -13,6 +13,8 @@ import pytest
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 SUITES_DIR = TEMPLATE_DIR / "suites"
 VENV_BIN = Path(sys.executable).parent
+# By its full path: some tests give the bakes a PATH of their own.
+MAKE = shutil.which("make")
 TEMPLATE_CONTEXT = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
 
 
@@ -24,25 +26,51 @@ EXAMPLE_APPS = ["use_chat", "use_dashboard", "use_notifications"]
 
 
 def every_combination():
-    """Each supported combination of the answers that change what is written."""
-    for database, background_sends, credentials, deploy_target, apps in itertools.product(
-        choices("database"),
-        choices("background_sends"),
-        choices("aws_credentials"),
-        choices("deploy_target"),
+    """Each supported combination of the answers that change what is written.
+
+    Every Django version, database, credentials answer, deploy target and set of example
+    apps in full; background sends are not multiplied in on top (that would double a
+    matrix that is already the largest part of the template's test time): for each
+    combination of the others exactly one of the three credentials answers bakes with
+    Celery, a different one as the deploy target and database change, so that each
+    answer of every question meets both background answers, and every Django version,
+    database, deploy target and set of apps meets them together.
+    """
+    credentials_answers = choices("aws_credentials")
+    targets = choices("deploy_target")
+    databases = choices("database")
+    for django_version, database, credentials, deploy_target, apps in itertools.product(
+        choices("django_version"),
+        databases,
+        credentials_answers,
+        targets,
         itertools.product([True, False], repeat=len(EXAMPLE_APPS)),
     ):
+        turn = credentials_answers.index(credentials) + targets.index(deploy_target) + databases.index(database)
         yield {
+            "django_version": django_version,
             "database": database,
-            "background_sends": background_sends,
+            "background_sends": "celery" if turn % len(credentials_answers) == 0 else "none",
             "aws_credentials": credentials,
             "deploy_target": deploy_target,
             **dict(zip(EXAMPLE_APPS, apps, strict=True)),
         }
 
 
+# The oldest Python each Django version on offer runs on (the bake's requires-python).
+MINIMUM_PYTHON = {"6.1": (3, 12), "5.2": (3, 11)}
+
+# The default bake is on Django 6.1 (Python 3.12+); the minimal and maximal ones answer
+# 5.2 (Python 3.11+), so the examples, the vendored suites (default and maximal) and the
+# project's own suite each run on both versions, and 5.2 on PostgreSQL.
 DEFAULT_BAKE = {}
-MINIMAL_BAKE = {"use_chat": False, "use_dashboard": False, "use_notifications": False, "database": "sqlite"}
+MINIMAL_BAKE = {
+    "use_chat": False,
+    "use_dashboard": False,
+    "use_notifications": False,
+    "database": "sqlite",
+    "django_version": "5.2",
+}
 MAXIMAL_BAKE = {
     "background_sends": "celery",
     "use_chat": True,
@@ -50,6 +78,7 @@ MAXIMAL_BAKE = {
     "use_notifications": True,
     "database": "postgresql",
     "aws_account_id": "123456789012",
+    "django_version": "5.2",
 }
 
 
@@ -73,6 +102,15 @@ def bake(cookies):
     return _bake
 
 
+def bake_interpreter(project, env=None):
+    """The interpreter a bake's ``make install`` would make its virtual environment from
+    (its Makefile's own search, printed instead of used); empty when there is none."""
+    rule = "print-interpreter: ; $(info $(find_python))"
+    completed = run([MAKE, "-s", "--no-print-directory", "--eval", rule, "print-interpreter"], project, env)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout.strip()
+
+
 def run(command, cwd, env=None, timeout=900):
     """Run a command, returning the completed process; print its output on failure."""
     completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
@@ -87,14 +125,22 @@ POSTGRES_URL = os.environ.get("TEMPLATE_TEST_POSTGRES_URL", "postgres://postgres
 # SQLite by default; the maximal project answers postgresql, so its .env points
 # DATABASE_URL at PostgreSQL (TEMPLATE_TEST_POSTGRES_URL overrides where it lives).
 PROJECTS = {
-    "default-sqlite": (DEFAULT_BAKE, {}),
-    "minimal-sqlite": (MINIMAL_BAKE, {}),
-    "maximal-postgresql": (MAXIMAL_BAKE, {"DATABASE_URL": POSTGRES_URL}),
+    "default-django6.1-sqlite": (DEFAULT_BAKE, {}),
+    "minimal-django5.2-sqlite": (MINIMAL_BAKE, {}),
+    "maximal-django5.2-postgresql": (MAXIMAL_BAKE, {"DATABASE_URL": POSTGRES_URL}),
 }
+
+# What a user's shell would not have: this run's own settings, and make's variables
+# (``make test PYTHON=...`` at the template's root must not choose the bakes' interpreter).
+NOT_PASSED_TO_BAKES = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PYTHON"}
 
 
 def project_env(extra):
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_URL"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL")) and key not in NOT_PASSED_TO_BAKES
+    }
     env.update(extra)
     return env
 

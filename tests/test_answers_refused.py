@@ -1,5 +1,6 @@
 """A bad answer stops the bake with one line naming it, and writes nothing."""
 
+import json
 import subprocess
 import sys
 
@@ -60,3 +61,28 @@ def test_bad_answer_is_refused_with_one_line_and_nothing_written(tmp_path, answe
 )
 def test_good_edge_answers_are_accepted(bake, answers):
     assert (bake(**answers) / "manage.py").exists()
+
+
+@pytest.mark.parametrize("version", ["6.0", "5.1", ""])
+def test_an_unoffered_django_version_is_refused_from_a_replay_file(tmp_path, version):
+    """cookiecutter refuses a choice outside the list given on the command line by itself;
+    a replay file (or a script's context) reaches the pre-generation hook unchecked."""
+    from cookiecutter.generate import generate_context
+    from cookiecutter.prompt import prompt_for_config
+
+    answers = prompt_for_config(generate_context(str(TEMPLATE_DIR / "cookiecutter.json")), no_input=True)
+    answers["django_version"] = version
+    replay = tmp_path / "replay.json"
+    replay.write_text(json.dumps({"cookiecutter": answers}))
+    output = tmp_path / "out"
+    completed = subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--replay-file", str(replay), "-o", str(output), str(TEMPLATE_DIR)],
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode != 0
+    errors = [line for line in completed.stderr.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1, completed.stderr
+    assert errors[0].startswith(f"ERROR: django_version={version!r} must be 6.1 ")
+    assert "or 5.2" in errors[0]
+    assert not output.exists() or list(output.iterdir()) == []

@@ -3,6 +3,7 @@
 import os
 import re
 import subprocess
+import tomllib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -18,7 +19,10 @@ PLACEHOLDER = re.compile(r"cookiecutter\.")
 def combination_id(answers):
     apps = "".join(name[4] if answers[name] else "-" for name in EXAMPLE_APPS)
     background = "celery" if answers["background_sends"] == "celery" else "sync"
-    return f"{answers['database']}-{background}-{answers['aws_credentials']}-{answers['deploy_target']}-{apps}"
+    return (
+        f"django{answers['django_version']}-{answers['database']}-{background}-{answers['aws_credentials']}-"
+        f"{answers['deploy_target']}-{apps}"
+    )
 
 
 def bake_into(answers, output):
@@ -51,7 +55,8 @@ def matrix(tmp_path_factory):
 
 @pytest.mark.parametrize("answers", COMBINATIONS, ids=combination_id)
 def test_combination_bakes_cleanly(matrix, answers):
-    """No unrendered placeholder, ruff-clean, and unchosen example apps fully gone."""
+    """No unrendered placeholder, ruff-clean, unchosen example apps fully gone, and the
+    Django version's pins and files."""
     projects, root, crashes, findings = matrix
     project = projects[combination_id(answers)]
     assert_no_placeholders(project)
@@ -60,6 +65,7 @@ def test_combination_bakes_cleanly(matrix, answers):
     assert [line for line in findings if prefix in line] == []
     assert_unchosen_apps_removed(project, answers)
     assert_celery_only_when_chosen(project, answers)
+    assert_django_version(project, answers)
 
 
 def assert_no_placeholders(project):
@@ -123,6 +129,35 @@ def assert_unchosen_apps_removed(project, answers):
                 and removed_tests.search(path.read_text(errors="ignore"))
             ]
             assert pointers == []
+
+
+# Django version -> (its pin, requires-python, ruff's target, the image's and CI's Python).
+DJANGO_PINS = {
+    "6.1": ("Django>=6.1,<6.2", ">=3.12", "py312", "3.12"),
+    "5.2": ("Django>=5.2,<5.3", ">=3.11", "py311", "3.11"),
+}
+CSP_MIDDLEWARE = {
+    "6.1": "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "5.2": "{slug}.csp.ContentSecurityPolicyMiddleware",
+}
+
+
+def assert_django_version(project, answers):
+    version = answers["django_version"]
+    pin, requires_python, target, python = DJANGO_PINS[version]
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert [dep for dep in pyproject["project"]["dependencies"] if dep.startswith("Django")] == [pin]
+    assert pyproject["project"]["requires-python"] == requires_python
+    assert pyproject["tool"]["ruff"]["target-version"] == target
+    # Django 6.1 sends the Content-Security-Policy itself; 5.2 has the project's middleware.
+    assert (project / project.name / "csp.py").exists() == (version == "5.2")
+    settings = (project / "config/settings/base.py").read_text()
+    assert settings.count("ContentSecurityPolicyMiddleware") == 1
+    assert f'"{CSP_MIDDLEWARE[version].format(slug=project.name)}",' in settings
+    if answers["deploy_target"] == "container":
+        images = re.findall(r"^FROM (\S+)", (project / "Dockerfile").read_text(), re.MULTILINE)
+        assert images == [f"python:{python}-slim-bookworm"] * 2
+    assert f'python-version: "{python}"' in (project / ".github/workflows/ci.yml").read_text()
 
 
 def test_env_file_has_a_fresh_secret_and_is_gitignored(bake):

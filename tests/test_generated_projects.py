@@ -1,4 +1,5 @@
-"""Install the default, minimal and maximal projects and run their own checks and suites.
+"""Install the default, minimal and maximal projects and run their own checks and suites:
+the default on Django 6.1 (Python 3.12+), the minimal and maximal ones on 5.2 (3.11+).
 
 Each baked project installs itself (``make install``: a virtual environment with uv
 when it is on PATH) and runs ``make test`` exactly as its README tells its users.
@@ -9,7 +10,7 @@ import secrets
 
 import pytest
 
-from .conftest import PROJECTS, project_env, run
+from .conftest import MINIMUM_PYTHON, PROJECTS, TEMPLATE_CONTEXT, project_env, run
 
 
 def production_env(project):
@@ -29,6 +30,15 @@ def production_env(project):
 def test_baked_project_installs_checks_and_passes_its_own_suite(generated_projects, name):
     project, env, tests = generated_projects(name)
     python = str(project / ".venv" / "bin" / "python")
+
+    # make install chose an interpreter for the bake's Django version by itself.
+    django_version = PROJECTS[name][0].get("django_version", TEMPLATE_CONTEXT["django_version"][0])
+    versions = run(
+        [python, "-c", "import django, sys; print(*django.VERSION[:2], *sys.version_info[:2])"], project, env
+    )
+    django_major, django_minor, *python_version = (int(part) for part in versions.stdout.split())
+    assert f"{django_major}.{django_minor}" == django_version
+    assert tuple(python_version) >= MINIMUM_PYTHON[django_version]
 
     assert run([python, "manage.py", "check", "--fail-level", "WARNING"], project, env).returncode == 0
     migrations = run([python, "manage.py", "makemigrations", "--check", "--dry-run"], project, env)

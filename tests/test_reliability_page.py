@@ -24,7 +24,7 @@ START, END = "<!-- reliability-figures:start -->", "<!-- reliability-figures:end
 BLOCK = re.compile(re.escape(START) + r"\n(.*?)" + re.escape(END), re.DOTALL)
 MIN_GENERATED_CASES = 5000
 # Report label -> (generated project run, database it ran on).
-RUNS = {"SQLite": ("default-sqlite", "sqlite"), "PostgreSQL": ("maximal-postgresql", "postgresql")}
+RUNS = {"SQLite": ("default-django6.1-sqlite", "sqlite"), "PostgreSQL": ("maximal-django5.2-postgresql", "postgresql")}
 
 
 @pytest.mark.slow
@@ -40,7 +40,7 @@ def test_the_reliability_page_shows_the_figures_of_this_run(vendored_suites):
         assert report["summary"]["generated_cases"] >= MIN_GENERATED_CASES
         reports[label] = path
 
-    project, env, _, _, _ = vendored_suites("default-sqlite")
+    project, env, _, _, _ = vendored_suites("default-django6.1-sqlite")
     python = str(project / ".venv" / "bin" / "python")
     rendered = run(
         [python, "-m", "tests.reliability.report", *(f"{label}={path}" for label, path in reports.items())],

@@ -1,6 +1,6 @@
 """The vendored WebSocket app, its JavaScript client and the local gateway pass their
-own suites (``suites/``) inside a bake: the default project on SQLite, the maximal one
-on PostgreSQL. See ``suites/README.md``."""
+own suites (``suites/``) inside a bake: the default project on SQLite and Django 6.1,
+the maximal one on PostgreSQL and Django 5.2. See ``suites/README.md``."""
 
 import re
 
@@ -8,7 +8,7 @@ import pytest
 
 from .conftest import run
 
-SUITE_RUNS = ["default-sqlite", "maximal-postgresql"]
+SUITE_RUNS = ["default-django6.1-sqlite", "maximal-django5.2-postgresql"]
 
 
 @pytest.mark.slow
@@ -26,7 +26,7 @@ def test_the_vendored_suites_pass_inside_a_bake(vendored_suites, name):
 @pytest.mark.slow
 def test_the_suites_run_on_the_database_each_bake_names(vendored_suites):
     """The PostgreSQL run really is on PostgreSQL (the reliability report records the vendor)."""
-    project, env, _, _, _ = vendored_suites("maximal-postgresql")
+    project, env, _, _, _ = vendored_suites("maximal-django5.2-postgresql")
     python = str(project / ".venv" / "bin" / "python")
     vendor = run(
         [python, "-c", "import django; django.setup(); from django.db import connection; print(connection.vendor)"],

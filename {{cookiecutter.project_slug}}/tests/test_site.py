@@ -1,8 +1,13 @@
-"""The project skeleton: pages, login and logout, static files, the token endpoint."""
+"""The project skeleton: pages, login and logout, static files, the token endpoint, the
+Content-Security-Policy header."""
 
 import pytest
+from django.http import HttpResponse
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.module_loading import import_string
+
+from config.settings import base
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +65,33 @@ def test_health_check_answers_any_host_over_plain_http(client, settings):
     assert response.status_code == 200
     assert response.content == b"ok"
     assert client.get("/", HTTP_HOST="10.0.3.7").status_code == 400
+
+
+def test_every_page_gets_the_content_security_policy(client):
+    """The test settings let pages open sockets to the local gateway on any port of 127.0.0.1."""
+    response = client.get(reverse("home"))
+    assert response["Content-Security-Policy"] == (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self' ws://127.0.0.1:*; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+
+
+def test_the_production_policy_allows_sockets_to_the_websocket_domain_only(client, settings):
+    """The header a deployed page gets, from base.py's SECURE_CSP (Django's own middleware on
+    Django 6.1, the project's on 5.2: the same header)."""
+    settings.SECURE_CSP = base.SECURE_CSP
+    policy = client.get(reverse("login"))["Content-Security-Policy"]
+    # WEBSOCKET_CSP_CONNECT_SRC may add sources after these.
+    assert policy.startswith(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self' wss://{base.WEBSOCKET_HOST}"
+    )
+    assert policy.endswith("; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def test_a_view_that_sets_its_own_policy_keeps_it(rf, settings):
+    (path,) = [name for name in settings.MIDDLEWARE if name.endswith(".ContentSecurityPolicyMiddleware")]
+    own = "script-src 'self' 'unsafe-inline'"
+    middleware = import_string(path)(lambda request: HttpResponse(headers={"Content-Security-Policy": own}))
+    assert middleware(rf.get("/"))["Content-Security-Policy"] == own

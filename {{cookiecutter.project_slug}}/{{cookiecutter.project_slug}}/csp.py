@@ -5,6 +5,9 @@ sockets to the site and the WebSocket domain only (``connect-src``), so an injec
 script has nowhere to load from and nowhere to send to. Django 6 does this itself
 (``django.middleware.csp.ContentSecurityPolicyMiddleware``, same setting); this is
 its equivalent for Django 5.2. A view that sets its own header keeps it.
+
+Moving to Django 6.1: put Django's middleware in its place in ``MIDDLEWARE`` and delete
+this file; the setting and the header stay the same.
 """
 
 from django.conf import settings

@@ -3,6 +3,9 @@
 from pathlib import Path
 
 import environ
+{%- if cookiecutter.django_version == "6.1" %}
+from django.utils.csp import CSP
+{%- endif %}
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 APPS_DIR = BASE_DIR / "{{ cookiecutter.project_slug }}"
@@ -45,7 +48,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "{{ cookiecutter.project_slug }}.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+{%- if cookiecutter.django_version == "6.1" %}
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+{%- else %}
+    # Django 5.2 has no CSP middleware; this one sends the same header from SECURE_CSP.
     "{{ cookiecutter.project_slug }}.csp.ContentSecurityPolicyMiddleware",
+{%- endif %}
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -108,6 +116,19 @@ STORAGES = {
 # Pages load everything from the site itself and open sockets to the site and the
 # WebSocket domain only. WEBSOCKET_CSP_CONNECT_SRC adds sources (the API's own
 # wss://<id>.execute-api... URL, before the custom domain exists).
+{%- if cookiecutter.django_version == "6.1" %}
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF, f"wss://{WEBSOCKET_HOST}", *env.list("WEBSOCKET_CSP_CONNECT_SRC", default=[])],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+{%- else %}
 SECURE_CSP = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
@@ -119,6 +140,7 @@ SECURE_CSP = {
     "form-action": ["'self'"],
     "frame-ancestors": ["'none'"],
 }
+{%- endif %}
 
 # The WebSocket token endpoint reads the CSRF cookie from JavaScript.
 CSRF_COOKIE_HTTPONLY = False

@@ -135,11 +135,17 @@ class Site:
         context.on("console", self._console)
         context.on("response", self._response)
         context.on("requestfailed", self._request_failed)
+        # The pages run under the site's Content-Security-Policy: anything it blocks fails the test.
+        context.on("console", self._note_policy_violation)
         if user is not None:
             cookie = {"name": settings.SESSION_COOKIE_NAME, "value": session_cookie_for(user), "url": self.url}
             context.add_cookies([cookie])
         self.contexts.append(context)
         return context
+
+    def _note_policy_violation(self, message):
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.page_errors.append(message.text)
 
     def open(self, user, path, context=None):
         """A new tab of ``user``'s browser (or of ``context``) on ``path``."""
@@ -216,8 +222,9 @@ def build_site(live_server, gateway, settings_fixture, new_context):
 
 
 def tear_down_site(site):
-    """Close the browsers, wait for their $disconnect calls, and fail on page errors,
-    console errors and failed requests of the site that the test did not expect.
+    """Close the browsers, wait for their $disconnect calls, and fail on page errors
+    (uncaught exceptions and Content-Security-Policy violations), console errors and
+    failed requests of the site that the test did not expect.
 
     The gateway POSTs each socket's $disconnect after the socket closed, and Django
     answers it in a live-server thread; the database must not be read or emptied

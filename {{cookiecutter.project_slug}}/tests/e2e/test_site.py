@@ -58,6 +58,7 @@ def test_every_example_page_opens_and_goes_live_for_staff(site):
         page = context.new_page()
         response = page.goto(url)
         assert response.ok, (title, response.status)
+        assert response.headers["content-security-policy"].startswith("default-src 'self'; script-src 'self';")
         expect(page.locator(".site-header nav a[aria-current=page]")).to_have_text(title)
         if title in PAGES_WITH_A_SOCKET:
             expect(page.locator("#status")).to_have_attribute("data-state", "open")
