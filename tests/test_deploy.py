@@ -779,13 +779,16 @@ def test_production_settings_are_secure_and_every_value_comes_from_the_environme
         "DEBUG", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "SESSION_COOKIE_DOMAIN", "CSRF_COOKIE_DOMAIN",
         "SESSION_COOKIE_SAMESITE", "CSRF_COOKIE_SAMESITE", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
         "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_PROXY_SSL_HEADER", "SECURE_SSL_REDIRECT",
-        "STATIC_ROOT", "LOGGING",
+        "STATIC_ROOT", "LOGGING", "WEBSOCKETS",
     ]  # fmt: skip
     values = settings_values(project, env, names)
     assert values["DEBUG"] is False
     assert values["ALLOWED_HOSTS"] == ["www.example.com"]
-    assert values["CSRF_TRUSTED_ORIGINS"] == ["https://www.example.com", "https://ws.example.com"]
-    assert values["SESSION_COOKIE_DOMAIN"] == values["CSRF_COOKIE_DOMAIN"] == ".example.com"
+    # Only the site's own pages open sockets; the session and CSRF cookies stay host-only
+    # on www., and the handshake to ws. carries only the token's binding cookie (apex).
+    assert values["CSRF_TRUSTED_ORIGINS"] == ["https://www.example.com"]
+    assert values["SESSION_COOKIE_DOMAIN"] is values["CSRF_COOKIE_DOMAIN"] is None
+    assert values["WEBSOCKETS"]["BINDING_COOKIE_DOMAIN"] == ".example.com"
     assert values["SESSION_COOKIE_SAMESITE"] == values["CSRF_COOKIE_SAMESITE"] == "Lax"
     assert values["SESSION_COOKIE_SECURE"] is values["CSRF_COOKIE_SECURE"] is True
     assert values["SECURE_HSTS_SECONDS"] >= 31536000 and values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True
@@ -803,12 +806,13 @@ def test_production_settings_are_secure_and_every_value_comes_from_the_environme
             "DJANGO_ALLOWED_HOSTS": "www.example.org,example.org",
             "DJANGO_SECURE_HSTS_SECONDS": "600",
         },
-        ["ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "SESSION_COOKIE_DOMAIN", "SECURE_HSTS_SECONDS"],
+        ["ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "SESSION_COOKIE_DOMAIN", "SECURE_HSTS_SECONDS", "WEBSOCKETS"],
     )
+    assert overridden.pop("WEBSOCKETS")["BINDING_COOKIE_DOMAIN"] == ".example.org"
     assert overridden == {
         "ALLOWED_HOSTS": ["www.example.org", "example.org"],
-        "CSRF_TRUSTED_ORIGINS": ["https://www.example.org", "https://ws.example.org"],
-        "SESSION_COOKIE_DOMAIN": ".example.org",
+        "CSRF_TRUSTED_ORIGINS": ["https://www.example.org"],
+        "SESSION_COOKIE_DOMAIN": None,
         "SECURE_HSTS_SECONDS": 600,
     }
 

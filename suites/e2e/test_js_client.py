@@ -41,7 +41,7 @@ def query_of(url):
 
 
 def wait_for_opens(page, count):
-    page.wait_for_function(f"window.clientEvents.filter((event) => event.type === 'open').length === {count}")
+    page.wait_for_function(f"() => window.clientEvents.filter((event) => event.type === 'open').length === {count}")
 
 
 def open_session(user):

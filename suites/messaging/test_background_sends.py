@@ -7,16 +7,17 @@ without Celery get a clear error instead.
 """
 
 import importlib.util
+import pickle
 import uuid
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.core.management import call_command
 from django.utils import timezone
 
 from django_aws_api_gateway_websockets.models import BackgroundSend, BackgroundSendChunk, WebSocketSession
-from django_aws_api_gateway_websockets.sending import PayloadTooLarge
+from django_aws_api_gateway_websockets.sending import PayloadTooLarge, background
 
 from .conftest import make_gateway, make_sessions
 
@@ -144,6 +145,63 @@ def test_the_payload_is_checked_when_the_send_is_asked_for_and_nothing_is_stored
     with pytest.raises(TypeError):
         WebSocketSession.objects.all().send_message({"not json": object()}, background=True)
     assert not BackgroundSend.objects.exists()
+
+
+@needs_celery
+def test_recipients_written_by_anyone_but_the_app_are_never_unpickled_and_nothing_is_sent(management_api):
+    # Someone who can write the table but does not know the SECRET_KEY (a leaked
+    # database password) stores a pickle that would run code when loaded.
+    stub = management_api()
+    make_sessions(make_gateway(stub), 3)
+    send = WebSocketSession.objects.all().send_message(MESSAGE, background=True)
+    stub.received.clear()
+    hostile = pickle.dumps(_RunsCodeWhenUnpickled())
+    forged = BackgroundSend.objects.create(payload=send.payload, recipients=b"\0" * 32 + hostile, chunk_size=10)
+
+    queued = []
+    with pytest.raises(SuspiciousOperation):
+        background.queue_chunks(str(forged.pk), lambda send_id, index: queued.append(index))
+    with pytest.raises(SuspiciousOperation):
+        background.unsealed_query(send.recipients[:32] + hostile)
+
+    assert _RunsCodeWhenUnpickled.ran == []
+    assert queued == []
+    assert stub.received == []
+    assert not forged.chunks.exists()
+
+
+class _RunsCodeWhenUnpickled:
+    ran = []
+
+    def __reduce__(self):
+        return (_RunsCodeWhenUnpickled.ran.append, ("code ran",))
+
+
+@needs_celery
+def test_a_send_sealed_with_the_previous_secret_key_still_goes_out_after_a_rotation(management_api, settings):
+    stub = management_api()
+    make_sessions(make_gateway(stub), 4)
+    sealed = background.sealed_query(WebSocketSession.objects.filter(connected=True))
+
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    sessions = WebSocketSession.objects.all()
+    sessions.query = background.unsealed_query(sealed)
+    assert sessions.count() == 4
+
+    settings.SECRET_KEY_FALLBACKS = []
+    with pytest.raises(SuspiciousOperation):
+        background.unsealed_query(sealed)
+
+
+@needs_celery
+def test_a_sliced_queryset_is_refused_clearly_and_nothing_is_stored(management_api):
+    stub = management_api()
+    make_sessions(make_gateway(stub), 3)
+    with pytest.raises(TypeError, match="without a slice"):
+        WebSocketSession.objects.order_by("pk")[:2].send_message(MESSAGE, background=True)
+    assert not BackgroundSend.objects.exists()
+    assert stub.received == []
 
 
 @needs_celery

@@ -25,6 +25,7 @@ AREAS = [
     "Hostile input",
     "Concurrency",
     "AWS faults",
+    "Background sends",
     "Clean-up",
     "Security",
 ]

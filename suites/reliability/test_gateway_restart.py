@@ -69,11 +69,11 @@ def test_the_client_reconnects_after_a_gateway_restart_and_loses_no_message(rest
         rf"WebSocket connection to '{re.escape(site.api.websocket_url)}\?[^']*' failed: .*ERR_CONNECTION_REFUSED"
     )
     site.gateway.stop()
-    page.wait_for_function("window.clientEvents.some((event) => event.type === 'reconnecting')")
+    page.wait_for_function("() => window.clientEvents.some((event) => event.type === 'reconnecting')")
     send_pings(page, WHILE_DOWN)  # queued by the client until it is connected again
     site.gateway = ThreadedGateway(gateway_config(), port=port, state=state).start()
 
-    page.wait_for_function("window.clientEvents.filter((event) => event.type === 'open').length === 2")
+    page.wait_for_function("() => window.clientEvents.filter((event) => event.type === 'open').length === 2")
     send_pings(page, AFTER)
     expect(pongs(page)).to_have_count(BEFORE + WHILE_DOWN + AFTER)
     cases.add(BEFORE + WHILE_DOWN + AFTER)

@@ -139,7 +139,7 @@ def run_tour(browser, site, project, logins, out):
     dashboard = staff_context.new_page()
     open_live(dashboard, "/dashboard/")
     expect(dashboard.locator("#channels td")).to_have_text(["chat-general", "2", "dashboard", "1"])
-    dashboard.wait_for_function("Number(document.querySelector('#connections-chart').dataset.points) >= 3")
+    dashboard.wait_for_function("() => Number(document.querySelector('#connections-chart').dataset.points) >= 3")
     tour.shoot(dashboard, "dashboard")
 
     # Notifications: demo's page, and a notification sent from the shell.

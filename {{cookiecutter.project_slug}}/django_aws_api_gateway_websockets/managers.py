@@ -25,7 +25,6 @@ first L rows to commit, on any number of Django instances sharing the database.
 import enum
 import hashlib
 import hmac
-import pickle
 import secrets
 import sqlite3
 from dataclasses import dataclass
@@ -407,9 +406,11 @@ class WebSocketTokenManager(models.Manager):
 class BackgroundSendManager(models.Manager):
     def record(self, sessions, encoded_payload, chunk_size):
         """Store a send of ``encoded_payload`` to the queryset ``sessions``: its query,
-        pickled as Django allows, not its rows (evaluating them is the planning task's
-        work, not the caller's)."""
-        return self.create(payload=encoded_payload, recipients=pickle.dumps(sessions.query), chunk_size=chunk_size)
+        pickled as Django allows and sealed, not its rows (evaluating them is the
+        planning task's work, not the caller's)."""
+        from .sending.background import sealed_query
+
+        return self.create(payload=encoded_payload, recipients=sealed_query(sessions), chunk_size=chunk_size)
 
     def finished_before(self, moment):
         """Sends created before ``moment`` whose chunks are all done (for clean-up)."""

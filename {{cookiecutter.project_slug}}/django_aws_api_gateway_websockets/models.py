@@ -257,8 +257,8 @@ class BackgroundSend(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # The encoded JSON, checked against API Gateway's 128 KB limit when the send was asked for.
     payload = models.BinaryField()
-    # The recipients' queryset as Django pickles a query (written by this app only, and
-    # read back by its own tasks): evaluated by the planning task, not by the caller.
+    # The recipients' query as Django pickles it, sealed with an HMAC of the SECRET_KEY
+    # (sending/background.py): evaluated by the planning task, not by the caller.
     recipients = models.BinaryField()
     chunk_size = models.PositiveIntegerField()
     # Filled in by the planning task: how many connected sessions there were then.

@@ -31,8 +31,9 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.db import transaction
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from ..conf import ws_setting
 from ..request_checks import short_hash
@@ -45,6 +46,11 @@ logger = logging.getLogger(__name__)
 RATE_LIMIT_BATCH = 100
 # Failed connections a chunk keeps with their reason, for the report.
 FAILURES_KEPT = 20
+# The stored recipients' query is sealed with an HMAC of the SECRET_KEY: unpickling
+# runs code, so a row written by anyone who could write the table but not the code
+# (a leaked database password, an SQL injection elsewhere) must never be unpickled.
+SEAL_SALT = "django_aws_api_gateway_websockets.background_send.recipients"
+SEAL_BYTES = 32  # a SHA-256 digest
 
 
 @dataclass
@@ -98,12 +104,39 @@ def celery_tasks():
     return tasks
 
 
+def sealed_query(sessions):
+    """The query of the queryset ``sessions``, pickled and sealed for storage."""
+    if sessions.query.is_sliced:
+        raise TypeError(
+            "A background send takes a queryset without a slice: the recipients are walked "
+            "in chunks by primary key, so filter them instead of slicing."
+        )
+    data = pickle.dumps(sessions.query)
+    return _seal(data, settings.SECRET_KEY) + data
+
+
+def unsealed_query(sealed):
+    """The query that :func:`sealed_query` stored, once its seal is checked against the
+    current ``SECRET_KEY`` or one of ``SECRET_KEY_FALLBACKS`` (so a key rotation does not
+    strand sends in flight); ``SuspiciousOperation`` for anything else."""
+    sealed = bytes(sealed)
+    seal, data = sealed[:SEAL_BYTES], sealed[SEAL_BYTES:]
+    for key in [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]:
+        if constant_time_compare(seal, _seal(data, key)):
+            return pickle.loads(data)  # noqa: S301 - sealed by sealed_query() with our own key
+    raise SuspiciousOperation("A background send's recipients are not sealed with this site's SECRET_KEY.")
+
+
+def _seal(data, key):
+    return salted_hmac(SEAL_SALT, data, secret=key, algorithm="sha256").digest()
+
+
 def recipients_of(send):
     """The connected sessions the send goes to, in primary key order."""
     from ..models import WebSocketSession
 
     sessions = WebSocketSession.objects.all()
-    sessions.query = pickle.loads(send.recipients)  # noqa: S301 - written by the manager's record(), in our own database
+    sessions.query = unsealed_query(send.recipients)
     return sessions.filter(connected=True).order_by("pk")
 
 
