@@ -3,8 +3,9 @@
     python provision_api.py http://127.0.0.1:<gateway port> http://127.0.0.1:<clients port>/connect bench
 
 Deploys an API whose only route is ``$connect``, integrated with the clients'
-accept-all endpoint, on stage ``bench``; prints ``{"api_id": ...}``. It talks to the
-gateway's apigatewayv2 control plane with boto3, exactly as provisioning does on AWS.
+accept-all endpoint (the ``client`` query value mapped through, as AWS needs), on
+stage ``bench``; prints ``{"api_id": ...}``. It talks to the gateway's apigatewayv2
+control plane with boto3, exactly as provisioning does on AWS.
 """
 
 import json
@@ -29,9 +30,18 @@ def main(gateway_url, connect_url, stage):
         IntegrationType="HTTP_PROXY",
         IntegrationMethod="POST",
         IntegrationUri=connect_url,
-        RequestParameters={"integration.request.header.connectionId": "context.connectionId"},
+        # Like AWS, the gateway passes the client's query value only when it is mapped.
+        RequestParameters={
+            "integration.request.header.connectionId": "context.connectionId",
+            "integration.request.querystring.client": "route.request.querystring.client",
+        },
     )
-    client.create_route(ApiId=api_id, RouteKey="$connect", Target=f"integrations/{integration['IntegrationId']}")
+    client.create_route(
+        ApiId=api_id,
+        RouteKey="$connect",
+        Target=f"integrations/{integration['IntegrationId']}",
+        RequestParameters={"route.request.querystring.client": {"Required": True}},
+    )
     client.create_stage(ApiId=api_id, StageName=stage)
     client.create_deployment(ApiId=api_id, StageName=stage)
     print(json.dumps({"api_id": api_id}))
