@@ -108,6 +108,18 @@ class DevServer:
                 os.killpg(pid, signal.SIGKILL)
 
 
+def _dev_refusing_to_start(dev_env):
+    """Run ``manage.py dev`` that is expected to stop before starting anything."""
+    return subprocess.run(  # noqa: S603 - our interpreter and manage.py
+        [sys.executable, "manage.py", "dev"],
+        cwd=settings.BASE_DIR,
+        env=dev_env,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_SECONDS,
+    )
+
+
 def _running(pid):
     try:
         os.kill(pid, 0)
@@ -260,14 +272,7 @@ def test_a_busy_port_is_named_and_nothing_starts(dev_env, tmp_path, busy_setting
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             listener.bind(("127.0.0.1", int(dev_env[name])))
             listener.listen()
-        completed = subprocess.run(  # noqa: S603 - our interpreter and manage.py
-            [sys.executable, "manage.py", "dev"],
-            cwd=settings.BASE_DIR,
-            env=dev_env,
-            capture_output=True,
-            text=True,
-            timeout=STARTUP_SECONDS,
-        )
+        completed = _dev_refusing_to_start(dev_env)
     assert completed.returncode == 1
     for name in settings_names:
         assert f"Port {dev_env[name]} ({name}, " in completed.stderr
@@ -285,14 +290,7 @@ def test_a_busy_port_is_named_and_nothing_starts(dev_env, tmp_path, busy_setting
 def test_make_dev_names_a_missing_celery_broker_before_starting_anything(dev_env):
     dead_port = _free_port()
     dev_env["CELERY_BROKER_URL"] = f"redis://127.0.0.1:{dead_port}/0"
-    finished = subprocess.run(  # noqa: S603 - our interpreter and manage.py
-        [sys.executable, "manage.py", "dev"],
-        cwd=settings.BASE_DIR,
-        env=dev_env,
-        capture_output=True,
-        text=True,
-        timeout=STARTUP_SECONDS,
-    )
+    finished = _dev_refusing_to_start(dev_env)
     assert finished.returncode == 1
     assert f"The Celery broker at 127.0.0.1:{dead_port} (CELERY_BROKER_URL) does not answer" in finished.stderr
     assert "Database migrated." not in finished.stdout
