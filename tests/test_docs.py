@@ -444,3 +444,45 @@ def test_every_management_command_is_documented():
     page = page_text("websocket-app/commands.md")
     assert len(commands) > 5
     assert [name for name in commands if not re.search(rf"^### {name}\b", page, re.MULTILINE)] == []
+
+
+# `suites/messaging/test_sending.py` or `tests/e2e/test_chat.py::test_name[param]`, in backticks.
+TEST_REFERENCE = re.compile(r"`((?:suites|tests)/[\w/]+\.py)(?:::(\w+)(?:\[[^\]`]*\])?)?`")
+
+
+def missing_test_references(text):
+    """The test files and test functions that ``text`` names and that do not exist.
+    ``suites/`` is the template's; ``tests/`` is the template's own or the generated
+    project's (a page says which), so either will do."""
+    missing = []
+    for match in TEST_REFERENCE.finditer(text):
+        path, name = match.groups()
+        roots = [TEMPLATE_DIR] if path.startswith("suites/") else [TEMPLATE_DIR, PROJECT_TEMPLATE]
+        files = [root / path for root in roots if (root / path).is_file()]
+        if not files:
+            missing.append(path)
+        elif name and not any(re.search(rf"^\s*(?:async )?def {name}\(", f.read_text(), re.MULTILINE) for f in files):
+            missing.append(f"{path}::{name}")
+    return missing
+
+
+def test_every_test_a_page_names_exists():
+    # Tests move and get renamed; a page that proves a point by naming a test must name
+    # one that still runs.
+    pages = [*sorted(DOCS_DIR.rglob("*.md")), TEMPLATE_DIR / "README.md", PROJECT_TEMPLATE / "README.md"]
+    named = {page.relative_to(TEMPLATE_DIR).as_posix(): missing_test_references(page.read_text()) for page in pages}
+    assert sum(len(TEST_REFERENCE.findall(page.read_text())) for page in pages) > 20
+    assert {page: missing for page, missing in named.items() if missing} == {}
+
+
+def test_the_test_reference_check_finds_missing_files_and_functions():
+    text = (
+        "`suites/websockets/test_connect.py::test_a_token_works_once`, "
+        "`tests/e2e/test_chat.py` (the generated project's), "
+        "`tests/test_docs.py::test_every_test_a_page_names_exists` (the template's), "
+        "`suites/websockets/test_connect.py::test_that_was_renamed[chromium]`, `tests/websockets/test_concurrency.py`"
+    )
+    assert missing_test_references(text) == [
+        "suites/websockets/test_connect.py::test_that_was_renamed",
+        "tests/websockets/test_concurrency.py",
+    ]
