@@ -62,7 +62,8 @@ MINIMUM_PYTHON = {"6.1": (3, 12), "5.2": (3, 11)}
 
 # The default bake is on Django 6.1 (Python 3.12+); the minimal and maximal ones answer
 # 5.2 (Python 3.11+), so the examples, the vendored suites (default and maximal) and the
-# project's own suite each run on both versions, and 5.2 on PostgreSQL.
+# project's own suite each run on both versions; the maximal answers also bake on 6.1
+# (PROJECTS below), so PostgreSQL and background sends are tried on both.
 DEFAULT_BAKE = {}
 MINIMAL_BAKE = {
     "use_chat": False,
@@ -128,6 +129,8 @@ PROJECTS = {
     "default-django6.1-sqlite": (DEFAULT_BAKE, {}),
     "minimal-django5.2-sqlite": (MINIMAL_BAKE, {}),
     "maximal-django5.2-postgresql": (MAXIMAL_BAKE, {"DATABASE_URL": POSTGRES_URL}),
+    # The maximal answers on the default Django: background sends and PostgreSQL on 6.1 too.
+    "maximal-django6.1-postgresql": ({**MAXIMAL_BAKE, "django_version": "6.1"}, {"DATABASE_URL": POSTGRES_URL}),
 }
 
 # What a user's shell would not have: this run's own settings, and make's variables

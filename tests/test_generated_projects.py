@@ -1,5 +1,6 @@
 """Install the default, minimal and maximal projects and run their own checks and suites:
-the default on Django 6.1 (Python 3.12+), the minimal and maximal ones on 5.2 (3.11+).
+the default on Django 6.1 (Python 3.12+), the minimal and maximal ones on 5.2 (3.11+), and
+the maximal answers once more on 6.1 (PostgreSQL and Celery on both versions).
 
 Each baked project installs itself (``make install``: a virtual environment with uv
 when it is on PATH) and runs ``make test`` exactly as its README tells its users.
